@@ -1,0 +1,41 @@
+# Everything runs from .venv, created with the python3 on PATH (3.11+).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install test lint typecheck unit conformance demo bench bench-smoke clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,conformance]'
+	touch $(STAMP)
+
+lint: install
+	$(BIN)/ruff check kalshi_margin_stream tests benchmarks examples
+
+typecheck: install
+	$(BIN)/mypy --strict kalshi_margin_stream
+
+unit: install
+	$(BIN)/python -m pytest -q
+
+# ruff, mypy --strict, then the whole pytest suite (no ../shared needed).
+test: lint typecheck unit
+
+# Simulator responses and frames against Kalshi's official OpenAPI/AsyncAPI files
+# in ../shared/spec/official (CI has ../shared; the rest of the suite does not need it).
+conformance: install
+	$(BIN)/python -m pytest -q -m conformance tests/conformance
+
+demo: install
+	$(BIN)/kalshi-margin-stream demo
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""kalshi_margin_stream."""

@@ -1,0 +1,1 @@
+"""Subcommands of the kalshi-margin-stream CLI, one module each."""

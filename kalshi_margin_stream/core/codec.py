@@ -1,0 +1,111 @@
+"""One decoder for every server frame, one encoder for every command.
+
+``decode_frame`` turns a text frame into its typed message. Three outcomes:
+
+* a known ``type`` that validates: the message Struct;
+* an unknown ``type``: an :class:`Unknown` carrying the type and the raw frame,
+  because the server keeps adding message types and a client must not break;
+* anything else (bad JSON, no ``type``, a known type with a missing or malformed
+  field): :class:`~kalshi_margin_stream.exceptions.DecodeError`, naming the JSON path.
+
+Nothing but ``DecodeError`` ever escapes ``decode_frame``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+
+from ..exceptions import DecodeError
+from .messages import ClientCommand, ServerMessage
+
+__all__ = [
+    "Unknown",
+    "decode_command",
+    "decode_frame",
+    "encode",
+    "encode_command",
+]
+
+
+class Unknown(msgspec.Struct, frozen=True):
+    """A frame whose ``type`` this version does not know; kept raw, never dropped silently."""
+
+    type: str
+    raw: bytes
+    sid: int | None = None
+
+
+class _Envelope(msgspec.Struct):
+    type: str
+    sid: int | None = None
+
+
+_decoder = msgspec.json.Decoder(ServerMessage)
+_envelope = msgspec.json.Decoder(_Envelope)
+_command_decoder = msgspec.json.Decoder(ClientCommand)
+_encoder = msgspec.json.Encoder()
+_PATH = re.compile(r" - at `(\$[^`]*)`$")
+
+
+def _split(err: msgspec.ValidationError) -> tuple[str, str]:
+    text = str(err)
+    m = _PATH.search(text)
+    if m is None:
+        return text, "$"
+    return text[: m.start()], m.group(1)
+
+
+def decode_frame(frame: bytes | str) -> ServerMessage | Unknown:
+    """Decode one text frame from the margin socket.
+
+    Raises:
+        DecodeError: bad JSON, no ``type``, or a known type that fails validation.
+    """
+    try:
+        return _decoder.decode(frame)
+    except msgspec.ValidationError as exc:
+        return _fallback(frame, exc)
+    except msgspec.DecodeError as exc:
+        raise DecodeError(f"invalid JSON: {exc}", path="$") from None
+
+
+def _fallback(frame: bytes | str, exc: msgspec.ValidationError) -> Unknown:
+    reason, path = _split(exc)
+    try:
+        env = _envelope.decode(frame)
+    except msgspec.ValidationError as exc2:
+        reason2, path2 = _split(exc2)
+        raise DecodeError(reason2, path=path2) from None
+    except msgspec.DecodeError as exc2:  # pragma: no cover - the first decode parsed it
+        raise DecodeError(f"invalid JSON: {exc2}", path="$") from None
+    if path == "$.type" and reason.startswith("Invalid value"):
+        raw = frame.encode() if isinstance(frame, str) else bytes(frame)
+        return Unknown(env.type, raw, env.sid)
+    raise DecodeError(reason, path=path, type=env.type) from None
+
+
+def encode(obj: object) -> bytes:
+    """JSON bytes of a command or message Struct (``Decimal`` as its string)."""
+    return _encoder.encode(obj)
+
+
+def encode_command(cmd: ClientCommand) -> bytes:
+    """JSON bytes of one command, ready to send as a text frame."""
+    return _encoder.encode(cmd)
+
+
+def decode_command(frame: bytes | str) -> ClientCommand:
+    """Decode a client command (the simulator's side).
+
+    Raises:
+        DecodeError: bad JSON, unknown ``cmd`` or malformed params.
+    """
+    try:
+        return _command_decoder.decode(frame)
+    except msgspec.ValidationError as exc:
+        reason, path = _split(exc)
+        raise DecodeError(reason, path=path) from None
+    except msgspec.DecodeError as exc:
+        raise DecodeError(f"invalid JSON: {exc}", path="$") from None
