@@ -101,12 +101,15 @@ class DecodeError(ProtocolError):
         path: the JSON path msgspec reported (``$.msg.price``), or ``$`` for bad JSON.
         reason: msgspec's description of the failure.
         type: the frame's ``type`` when it could be read, else ``None``.
+        sid: the frame's ``sid`` when it could be read, else ``None``.
     """
 
-    def __init__(self, reason: str, *, path: str = "$", type: str | None = None):
+    def __init__(self, reason: str, *, path: str = "$", type: str | None = None,
+                 sid: int | None = None):
         self.reason = reason
         self.path = path
         self.type = type
+        self.sid = sid
         super().__init__(reason)
 
     def __str__(self) -> str:

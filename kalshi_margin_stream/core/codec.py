@@ -42,9 +42,9 @@ class _Envelope(msgspec.Struct):
     sid: int | None = None
 
 
-_decoder = msgspec.json.Decoder(ServerMessage)
+_decoder: msgspec.json.Decoder[ServerMessage] = msgspec.json.Decoder(ServerMessage)
 _envelope = msgspec.json.Decoder(_Envelope)
-_command_decoder = msgspec.json.Decoder(ClientCommand)
+_command_decoder: msgspec.json.Decoder[ClientCommand] = msgspec.json.Decoder(ClientCommand)
 _encoder = msgspec.json.Encoder()
 _PATH = re.compile(r" - at `(\$[^`]*)`$")
 
@@ -83,7 +83,7 @@ def _fallback(frame: bytes | str, exc: msgspec.ValidationError) -> Unknown:
     if path == "$.type" and reason.startswith("Invalid value"):
         raw = frame.encode() if isinstance(frame, str) else bytes(frame)
         return Unknown(env.type, raw, env.sid)
-    raise DecodeError(reason, path=path, type=env.type) from None
+    raise DecodeError(reason, path=path, type=env.type, sid=env.sid) from None
 
 
 def encode(obj: object) -> bytes:

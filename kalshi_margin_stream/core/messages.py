@@ -80,35 +80,35 @@ class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True,
 # --- responses -------------------------------------------------------------
 
 
-class SubscribedBody(_Body):
+class SubscribedBody(_Body, frozen=True):
     channel: str
     sid: int
 
 
-class Subscribed(Message, tag="subscribed"):
+class Subscribed(Message, tag="subscribed", frozen=True):
     msg: SubscribedBody
     id: int | None = None
 
 
-class Unsubscribed(Message, tag="unsubscribed"):
+class Unsubscribed(Message, tag="unsubscribed", frozen=True):
     sid: int
     id: int | None = None
     seq: int | None = None
 
 
-class OkBody(_Body):
+class OkBody(_Body, frozen=True):
     market_tickers: list[str] | None = None
     market_ids: list[str] | None = None
 
 
-class SubscriptionInfo(_Body):
+class SubscriptionInfo(_Body, frozen=True):
     """One entry of the ``list_subscriptions`` answer."""
 
     channel: str
     sid: int
 
 
-class OkMessage(Message, tag="ok"):
+class OkMessage(Message, tag="ok", frozen=True):
     """``ok``: after ``update_subscription`` (an object) or ``list_subscriptions`` (an array)."""
 
     id: int | None = None
@@ -117,14 +117,14 @@ class OkMessage(Message, tag="ok"):
     msg: OkBody | list[SubscriptionInfo] | None = None
 
 
-class ErrorBody(_Body):
+class ErrorBody(_Body, frozen=True):
     code: int
     msg: str = ""
     market_ticker: str | None = None
     market_tickers: list[str] | None = None
 
 
-class ErrorMessage(Message, tag="error"):
+class ErrorMessage(Message, tag="error", frozen=True):
     msg: ErrorBody
     id: int | None = None
     sid: int | None = None
@@ -134,20 +134,20 @@ class ErrorMessage(Message, tag="error"):
 # --- orderbook_delta channel -------------------------------------------------
 
 
-class OrderbookSnapshotBody(_Body):
+class OrderbookSnapshotBody(_Body, frozen=True):
     market_ticker: str
     bid: list[Level] = []
     ask: list[Level] = []
 
 
-class OrderbookSnapshot(Message, tag="orderbook_snapshot"):
+class OrderbookSnapshot(Message, tag="orderbook_snapshot", frozen=True):
     sid: int
     seq: int
     msg: OrderbookSnapshotBody
     id: int | None = None
 
 
-class OrderbookDeltaBody(_Body):
+class OrderbookDeltaBody(_Body, frozen=True):
     market_ticker: str
     price: Decimal
     delta: Decimal
@@ -158,7 +158,7 @@ class OrderbookDeltaBody(_Body):
     last_update_reason: str | None = None
 
 
-class OrderbookDelta(Message, tag="orderbook_delta"):
+class OrderbookDelta(Message, tag="orderbook_delta", frozen=True):
     sid: int
     seq: int
     msg: OrderbookDeltaBody
@@ -167,12 +167,12 @@ class OrderbookDelta(Message, tag="orderbook_delta"):
 # --- ticker channel --------------------------------------------------------------
 
 
-class TickerPrice(_Body):
+class TickerPrice(_Body, frozen=True):
     price: Decimal
     ts_ms: int | None = None
 
 
-class FundingRate(_Body):
+class FundingRate(_Body, frozen=True):
     """Current funding-rate estimate; ``rate`` is a JSON number on the wire."""
 
     rate: Decimal
@@ -180,7 +180,7 @@ class FundingRate(_Body):
     ts_ms: int | None = None
 
 
-class TickerBody(_Body):
+class TickerBody(_Body, frozen=True):
     market_ticker: str
     price: Decimal | None = None
     bid: Decimal | None = None
@@ -201,7 +201,7 @@ class TickerBody(_Body):
     ts_ms: int | None = None
 
 
-class Ticker(Message, tag="ticker"):
+class Ticker(Message, tag="ticker", frozen=True):
     sid: int
     msg: TickerBody
 
@@ -209,7 +209,7 @@ class Ticker(Message, tag="ticker"):
 # --- trade channel -----------------------------------------------------------------
 
 
-class TradeBody(_Body):
+class TradeBody(_Body, frozen=True):
     trade_id: str
     market_ticker: str
     price: Decimal
@@ -218,7 +218,7 @@ class TradeBody(_Body):
     ts_ms: int
 
 
-class Trade(Message, tag="trade"):
+class Trade(Message, tag="trade", frozen=True):
     sid: int
     msg: TradeBody
     seq: int | None = None
@@ -227,7 +227,7 @@ class Trade(Message, tag="trade"):
 # --- private channels ---------------------------------------------------------------
 
 
-class FillBody(_Body):
+class FillBody(_Body, frozen=True):
     trade_id: str
     order_id: str
     market_ticker: str
@@ -243,12 +243,12 @@ class FillBody(_Body):
     order_source: str | None = None
 
 
-class Fill(Message, tag="fill"):
+class Fill(Message, tag="fill", frozen=True):
     sid: int
     msg: FillBody
 
 
-class UserOrderBody(_Body):
+class UserOrderBody(_Body, frozen=True):
     order_id: str
     ticker: str
     side: Side
@@ -267,19 +267,19 @@ class UserOrderBody(_Body):
     order_source: str | None = None
 
 
-class UserOrder(Message, tag="user_order"):
+class UserOrder(Message, tag="user_order", frozen=True):
     sid: int
     msg: UserOrderBody
 
 
-class OrderGroupBody(_Body):
+class OrderGroupBody(_Body, frozen=True):
     event_type: str
     order_group_id: str
     ts_ms: int | None = None
     contracts_limit_fp: Decimal | None = None
 
 
-class OrderGroupUpdates(Message, tag="order_group_updates"):
+class OrderGroupUpdates(Message, tag="order_group_updates", frozen=True):
     sid: int
     seq: int
     msg: OrderGroupBody
@@ -301,7 +301,7 @@ class Command(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag
     id: int
 
 
-class SubscribeParams(_Body):
+class SubscribeParams(_Body, frozen=True):
     channels: list[str]
     market_ticker: str | None = None
     market_tickers: list[str] | None = None
@@ -309,19 +309,19 @@ class SubscribeParams(_Body):
     skip_ticker_ack: bool | None = None
 
 
-class Subscribe(Command, tag="subscribe"):
+class Subscribe(Command, tag="subscribe", frozen=True):
     params: SubscribeParams
 
 
-class UnsubscribeParams(_Body):
+class UnsubscribeParams(_Body, frozen=True):
     sids: list[int]
 
 
-class Unsubscribe(Command, tag="unsubscribe"):
+class Unsubscribe(Command, tag="unsubscribe", frozen=True):
     params: UnsubscribeParams
 
 
-class UpdateSubscriptionParams(_Body):
+class UpdateSubscriptionParams(_Body, frozen=True):
     action: str | None = None
     sid: int | None = None
     sids: list[int] | None = None
@@ -330,11 +330,11 @@ class UpdateSubscriptionParams(_Body):
     send_initial_snapshot: bool | None = None
 
 
-class UpdateSubscription(Command, tag="update_subscription"):
+class UpdateSubscription(Command, tag="update_subscription", frozen=True):
     params: UpdateSubscriptionParams
 
 
-class ListSubscriptions(Command, tag="list_subscriptions"):
+class ListSubscriptions(Command, tag="list_subscriptions", frozen=True):
     pass
 
 

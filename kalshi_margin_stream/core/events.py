@@ -1,0 +1,123 @@
+"""What the Sans-I/O session hands back to its shell.
+
+``Session.receive_frame`` returns a list of these. Data messages come wrapped in
+:class:`Data` (after their sequence check and, for books, after the book was
+updated); everything else tells the shell what happened and what the session
+has already done about it. The shell reacts (delivers, backfills from REST,
+logs) and never has to decide protocol questions.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from .codec import Unknown
+from .messages import ServerMessage, SubscriptionInfo
+
+__all__ = [
+    "ChannelLost",
+    "ChannelSubscribed",
+    "ChannelUnsubscribed",
+    "CommandFailed",
+    "Data",
+    "Event",
+    "FrameError",
+    "Gap",
+    "MarketsUpdated",
+    "NeedsBackfill",
+    "Resyncing",
+    "SubscriptionsListed",
+    "Unknown",
+]
+
+
+class Data(msgspec.Struct, frozen=True, gc=False):
+    """A data message, in sequence, for ``channel`` (books already updated)."""
+
+    channel: str
+    msg: ServerMessage
+
+
+class ChannelSubscribed(msgspec.Struct, frozen=True):
+    """The server confirmed the subscription of ``channel`` as ``sid``."""
+
+    channel: str
+    sid: int
+
+
+class ChannelUnsubscribed(msgspec.Struct, frozen=True):
+    """The server confirmed the end of ``sid``."""
+
+    channel: str
+    sid: int
+
+
+class ChannelLost(msgspec.Struct, frozen=True):
+    """The server killed ``sid`` (error 10/17/25); a new subscribe was queued."""
+
+    channel: str
+    sid: int
+    code: int
+    message: str
+
+
+class Gap(msgspec.Struct, frozen=True):
+    """Messages ``expected .. got-1`` of ``sid`` never arrived (or ``got`` went backwards)."""
+
+    channel: str
+    sid: int
+    expected: int
+    got: int
+
+
+class Resyncing(msgspec.Struct, frozen=True):
+    """These books are untrusted until fresh snapshots arrive; the request was queued."""
+
+    channel: str
+    tickers: tuple[str, ...]
+    reason: str
+
+
+class NeedsBackfill(msgspec.Struct, frozen=True):
+    """Data of ``channel`` may be missing and cannot be re-sent over the socket: read REST."""
+
+    channel: str
+    tickers: tuple[str, ...] | None
+    reason: str
+
+
+class CommandFailed(msgspec.Struct, frozen=True):
+    """The server rejected a command the session could not recover from by itself."""
+
+    channel: str | None
+    cmd_id: int | None
+    code: int
+    message: str
+
+
+class MarketsUpdated(msgspec.Struct, frozen=True):
+    """The server's list of markets on ``channel`` after an update."""
+
+    channel: str
+    tickers: tuple[str, ...]
+
+
+class SubscriptionsListed(msgspec.Struct, frozen=True):
+    """The answer to ``list_subscriptions``."""
+
+    subscriptions: tuple[SubscriptionInfo, ...]
+
+
+class FrameError(msgspec.Struct, frozen=True):
+    """A frame that could not be decoded (counted; for a sequenced sid it forces a resync)."""
+
+    reason: str
+    path: str
+    type: str | None
+    sid: int | None
+
+
+Event = (
+    Data | ChannelSubscribed | ChannelUnsubscribed | ChannelLost | Gap | Resyncing
+    | NeedsBackfill | CommandFailed | MarketsUpdated | SubscriptionsListed | FrameError | Unknown
+)

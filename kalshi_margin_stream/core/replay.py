@@ -1,0 +1,60 @@
+"""Replay a recording of raw frames through a passive session.
+
+A recording is one text frame per line (JSONL, blank lines ignored), as the
+``ws/`` captures are. The session runs in passive mode: it adopts the
+subscriptions it sees, sequences every sid and keeps the books, exactly as a
+live session would, minus the commands. Because everything here is pure, a
+recording replays as a unit test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .events import CommandFailed, FrameError, Resyncing
+from .session import Session
+
+__all__ = ["ReplayReport", "replay_lines"]
+
+
+@dataclass
+class ReplayReport:
+    """What a replay saw; :meth:`to_json` is the ``replay --json`` output."""
+
+    session: Session
+    frames: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        stats = self.session.stats
+        return {
+            "frames": self.frames,
+            "by_type": dict(sorted(stats.by_type.items())),
+            "gaps": stats.gaps,
+            "duplicates": stats.duplicates,
+            "errors": [{"line": line, "reason": reason} for line, reason in self.errors],
+            "books": {ticker: book.to_json_levels()
+                      for ticker, book in sorted(self.session.books.items())},
+        }
+
+
+def replay_lines(lines: Iterable[bytes | str]) -> ReplayReport:
+    """Feed each non-blank line to a passive :class:`Session`; line numbers start at 1."""
+    session = Session(passive=True)
+    report = ReplayReport(session)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        report.frames += 1
+        for event in session.receive_frame(line):
+            if isinstance(event, FrameError):
+                where = f" ({event.type})" if event.type else ""
+                report.errors.append((number, f"cannot decode frame{where} at {event.path}: "
+                                              f"{event.reason}"))
+            elif isinstance(event, CommandFailed):
+                report.errors.append((number, f"server error {event.code}: {event.message}"))
+            elif isinstance(event, Resyncing) and event.reason.startswith(("desync", "bad")):
+                report.errors.append((number, f"{', '.join(event.tickers)}: {event.reason}"))
+    return report

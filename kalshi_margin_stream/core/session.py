@@ -1,0 +1,645 @@
+"""The Sans-I/O protocol session of the margin WebSocket.
+
+Theory of operation
+-------------------
+A :class:`Session` lives as long as the client and outlives connections. It
+holds what the user *wants* (one wanted market set per channel) and what the
+current connection *has* (sids, per-sid ``seq``, pending commands), and it owns
+the local order books. It never does I/O: the shell feeds it frames with
+:meth:`receive_frame`, tells it about connections with
+:meth:`connection_opened` / :meth:`connection_lost`, and writes whatever
+:meth:`data_to_send` returns.
+
+One server subscription per channel. Kalshi merges a second ``subscribe`` of a
+channel into the existing one, so the session keeps exactly one sid per channel
+and changes its market set with ``update_subscription`` (``add_markets`` /
+``delete_markets``). Fanning one channel out to several consumers is the
+client's job.
+
+Sequencing (see ``sequencing.py``). For ``orderbook_delta`` sids:
+
+* a gap (or a backwards ``seq``) marks every book of the sid ``RESYNCING`` and
+  queues one ``update_subscription``/``get_snapshot`` for those markets; deltas
+  of a market are discarded until its snapshot arrives;
+* a book update that cannot be applied (negative level, crossed book) resyncs
+  that market alone, the same way;
+* if the server rejects ``get_snapshot`` (or ``add_markets``/``delete_markets``)
+  the session falls back to ``unsubscribe`` + ``subscribe`` (a new sid, fresh
+  snapshots).
+
+For ``trade`` and ``order_group_updates`` a gap cannot be repaired over the
+socket: the session emits :class:`NeedsBackfill` and the shell reads REST.
+
+UNCONFIRMED (websocket.md §7, §10): the ``seq`` of a snapshot sent for
+``get_snapshot``. The session takes any snapshot's ``seq`` as the sid's new
+baseline; a snapshot that jumps *forward* past a missing number also resyncs the
+other synced books of the sid, since the missing frame may have been theirs.
+
+Terminal errors 10, 17 and 25 on a sid kill the subscription: books go
+``RESYNCING`` and a new ``subscribe`` is queued. A lost connection voids every
+sid and marks every book ``STALE``; :meth:`connection_opened` queues the full
+resubscription.
+
+``passive=True`` is for replaying recordings: no commands are queued, and
+subscriptions seen in the frames are adopted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..exceptions import BookDesync, DecodeError
+from .book import BookStatus, OrderBook
+from .codec import Unknown, decode_frame, encode_command
+from .events import (
+    ChannelLost,
+    ChannelSubscribed,
+    ChannelUnsubscribed,
+    CommandFailed,
+    Data,
+    Event,
+    FrameError,
+    Gap,
+    MarketsUpdated,
+    NeedsBackfill,
+    Resyncing,
+    SubscriptionsListed,
+)
+from .messages import (
+    CHANNELS,
+    ClientCommand,
+    ErrorMessage,
+    Fill,
+    ListSubscriptions,
+    OkMessage,
+    OrderbookDelta,
+    OrderbookSnapshot,
+    OrderGroupUpdates,
+    ServerMessage,
+    Subscribe,
+    Subscribed,
+    SubscribeParams,
+    Ticker,
+    Trade,
+    Unsubscribe,
+    Unsubscribed,
+    UnsubscribeParams,
+    UpdateSubscription,
+    UpdateSubscriptionParams,
+    UserOrder,
+)
+from .sequencing import ACCEPT, DUPLICATE, SeqTracker
+
+__all__ = ["TERMINAL_ERROR_CODES", "ChannelState", "Session", "SessionStats"]
+
+BOOK = "orderbook_delta"
+TERMINAL_ERROR_CODES = frozenset({10, 17, 25})
+"""Error codes after which a subscription is dead and must be re-made."""
+_BACKFILL_CHANNELS = frozenset({"trade", "order_group_updates"})
+_CHANNEL_OF_TYPE = {
+    OrderbookSnapshot: BOOK, OrderbookDelta: BOOK, Ticker: "ticker", Trade: "trade",
+    Fill: "fill", UserOrder: "user_orders", OrderGroupUpdates: "order_group_updates",
+}
+
+
+@dataclass
+class ChannelState:
+    """One channel's wanted markets and its current server subscription."""
+
+    name: str
+    tickers: set[str] | None
+    """Wanted markets; ``None`` = every market (where the channel allows it)."""
+    send_initial_snapshot: bool = False
+    sid: int | None = None
+    subscribing: bool = False
+    """A ``subscribe`` is in flight."""
+    server_tickers: set[str] | None = None
+    """Markets the current sid carries, as far as we know."""
+    snapshot_pending: set[str] = field(default_factory=set)
+    """Markets whose ``get_snapshot`` answer is awaited."""
+
+
+@dataclass
+class SessionStats:
+    """Counters kept by the session (the client adds transport-level ones)."""
+
+    frames: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+    decode_errors: int = 0
+    unknown: int = 0
+    duplicates: int = 0
+    gaps: int = 0
+    resyncs: int = 0
+    desyncs: int = 0
+    orphans: int = 0
+    """Frames for a sid we do not (or no longer) know."""
+    skipped_awaiting_snapshot: int = 0
+    """Deltas of a market that was waiting for its fresh snapshot."""
+    channel_losses: int = 0
+
+
+@dataclass
+class _Pending:
+    kind: str
+    channels: tuple[str, ...] = ()
+    tickers: tuple[str, ...] = ()
+
+
+class Session:
+    """Subscriptions, sequencing and books for one logical stream (see module doc)."""
+
+    def __init__(self, *, passive: bool = False) -> None:
+        self.passive = passive
+        self.books: dict[str, OrderBook] = {}
+        self.stats = SessionStats()
+        self.connected = False
+        self._channels: dict[str, ChannelState] = {}
+        self._sid_channel: dict[int, ChannelState] = {}
+        self._seq = SeqTracker()
+        self._pending: dict[int, _Pending] = {}
+        self._outbox: list[bytes] = []
+        self._next_id = 1
+
+    # --- what the user wants ---------------------------------------------------
+
+    def subscribe(self, channels: Sequence[str], *, tickers: Iterable[str] | None = None,
+                  send_initial_snapshot: bool = False) -> None:
+        """Want ``channels`` for ``tickers`` (``None`` = every market).
+
+        Raises:
+            ValueError: an unknown channel, or ``orderbook_delta`` without markets.
+        """
+        wanted = None if tickers is None else set(tickers)
+        for name in channels:
+            if name not in CHANNELS:
+                raise ValueError(f"unknown channel {name!r}; expected one of {CHANNELS}")
+            if name == BOOK and not wanted:
+                raise ValueError("orderbook_delta needs at least one market ticker")
+        fresh: list[str] = []
+        for name in channels:
+            ch = self._channels.get(name)
+            if ch is None:
+                ch = self._channels[name] = ChannelState(
+                    name, None if wanted is None else set(wanted), send_initial_snapshot)
+                fresh.append(name)
+            elif ch.tickers is not None:
+                if wanted is None:
+                    ch.tickers = None
+                    self._resubscribe(ch)
+                else:
+                    added = wanted - ch.tickers
+                    ch.tickers |= added
+                    self._update_markets(ch, "add_markets", added)
+            if name == BOOK and wanted:
+                for t in wanted:
+                    self.books.setdefault(t, OrderBook(t))
+        if fresh and self.connected:
+            self._send_subscribe(fresh, wanted, send_initial_snapshot)
+
+    def unsubscribe(self, channel: str, *, tickers: Iterable[str] | None = None) -> None:
+        """Stop ``channel`` entirely, or only for ``tickers``."""
+        ch = self._channels.get(channel)
+        if ch is None:
+            return
+        if tickers is not None and ch.tickers is not None:
+            gone = set(tickers) & ch.tickers
+            ch.tickers -= gone
+            if ch.tickers:
+                self._update_markets(ch, "delete_markets", gone)
+                self._drop_books(gone)
+                return
+        del self._channels[channel]
+        if channel == BOOK:
+            self._drop_books(set(self.books))
+        if ch.sid is not None and self.connected:
+            self._queue(Unsubscribe(id=self._new_id("unsubscribe", (channel,)),
+                                    params=UnsubscribeParams(sids=[ch.sid])))
+
+    def request_resync(self, tickers: Iterable[str] | None = None, *,
+                       reason: str = "requested") -> list[Event]:
+        """Ask fresh snapshots for these books (all when ``None``), e.g. after an overflow."""
+        ch = self._channels.get(BOOK)
+        if ch is None:
+            return []
+        targets = set(self.books) if tickers is None else set(tickers) & set(self.books)
+        return self._resync_books(ch, targets, reason)
+
+    def list_subscriptions(self) -> int:
+        """Queue ``list_subscriptions``; returns the command id."""
+        cmd_id = self._new_id("list")
+        self._queue(ListSubscriptions(id=cmd_id))
+        return cmd_id
+
+    def channel(self, name: str) -> ChannelState | None:
+        """The state of one channel, if wanted."""
+        return self._channels.get(name)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The wanted channels."""
+        return tuple(self._channels)
+
+    # --- connection lifecycle --------------------------------------------------
+
+    def connection_opened(self) -> None:
+        """A new connection is up: queue the subscription of every wanted channel."""
+        self.connected = True
+        self._reset_connection_state()
+        groups: dict[tuple[frozenset[str] | None, bool], list[str]] = {}
+        for ch in self._channels.values():
+            key = (None if ch.tickers is None else frozenset(ch.tickers),
+                   ch.send_initial_snapshot)
+            groups.setdefault(key, []).append(ch.name)
+        for (tickers, initial), names in groups.items():
+            self._send_subscribe(names, None if tickers is None else set(tickers), initial)
+
+    def connection_lost(self) -> None:
+        """The connection is gone: every sid is void, every book stale."""
+        self.connected = False
+        self._reset_connection_state()
+        for book in self.books.values():
+            book.status = BookStatus.STALE
+
+    def _reset_connection_state(self) -> None:
+        self._sid_channel.clear()
+        self._seq.reset()
+        self._pending.clear()
+        self._outbox.clear()
+        for ch in self._channels.values():
+            ch.sid = None
+            ch.subscribing = False
+            ch.server_tickers = None
+            ch.snapshot_pending.clear()
+
+    def data_to_send(self) -> list[bytes]:
+        """Frames queued for the server, oldest first (and forget them)."""
+        out, self._outbox = self._outbox, []
+        return out
+
+    # --- frames from the server --------------------------------------------------
+
+    def receive_frame(self, frame: bytes | str) -> list[Event]:
+        """Decode, sequence and apply one text frame; returns what happened."""
+        stats = self.stats
+        stats.frames += 1
+        try:
+            msg = decode_frame(frame)
+        except DecodeError as exc:
+            return self._frame_error(exc)
+        if type(msg) is OrderbookDelta:  # the hot path first
+            by_type = stats.by_type
+            by_type["orderbook_delta"] = by_type.get("orderbook_delta", 0) + 1
+            return self._on_delta(msg)
+        if type(msg) is Unknown:
+            stats.unknown += 1
+            by_type = stats.by_type
+            by_type[msg.type] = by_type.get(msg.type, 0) + 1
+            return [msg]
+        by_type = stats.by_type
+        name = _TYPE_NAMES[type(msg)]
+        by_type[name] = by_type.get(name, 0) + 1
+        return _HANDLERS[type(msg)](self, msg)
+
+    def _frame_error(self, exc: DecodeError) -> list[Event]:
+        self.stats.decode_errors += 1
+        events: list[Event] = [FrameError(exc.reason, exc.path, exc.type, exc.sid)]
+        ch = self._sid_channel.get(exc.sid) if exc.sid is not None else None
+        if ch is not None and exc.type in _SEQUENCED_TYPES:
+            # A sequenced frame we could not read is a lost frame: repair like a gap.
+            events.extend(self._after_gap(ch, reason=f"undecodable {exc.type} frame"))
+        return events
+
+    def _channel_for(self, sid: int, msg: ServerMessage) -> ChannelState | None:
+        ch = self._sid_channel.get(sid)
+        if ch is None:
+            if self.passive:
+                return self._adopt(_CHANNEL_OF_TYPE[type(msg)], sid)
+            self.stats.orphans += 1
+        return ch
+
+    def _on_delta(self, msg: OrderbookDelta) -> list[Event]:
+        ch = self._channel_for(msg.sid, msg)
+        if ch is None:
+            return []
+        verdict = self._seq.check(msg.sid, msg.seq)
+        if verdict != ACCEPT:
+            return self._not_in_order(ch, msg.sid, msg.seq, verdict)
+        body = msg.msg
+        book = self.books.get(body.market_ticker)
+        if book is None or book.status is not BookStatus.SYNCED:
+            self.stats.skipped_awaiting_snapshot += 1
+            return []
+        try:
+            book.apply_delta(body.side, body.price, body.delta)
+        except BookDesync as exc:
+            self.stats.desyncs += 1
+            return self._resync_books(ch, {body.market_ticker}, f"desync: {exc.reason}")
+        book.last_ts_ms = body.ts_ms
+        book.last_sending_ts_ms = msg.sending_ts_ms
+        return [Data(BOOK, msg)]
+
+    def _on_snapshot(self, msg: OrderbookSnapshot) -> list[Event]:
+        ch = self._channel_for(msg.sid, msg)
+        if ch is None:
+            return []
+        events: list[Event] = []
+        expected = self._seq.expected(msg.sid)
+        if expected is not None and msg.seq == expected - 1:
+            self.stats.duplicates += 1
+            return []
+        self._seq.rebase(msg.sid, msg.seq)
+        ticker = msg.msg.market_ticker
+        if expected is not None and msg.seq > expected:
+            self.stats.gaps += 1
+            others = {t for t, b in self.books.items()
+                      if t != ticker and b.status is BookStatus.SYNCED
+                      and self._carries(ch, t)}
+            events.append(Gap(ch.name, msg.sid, expected, msg.seq))
+            if others:
+                events.extend(self._resync_books(ch, others, "gap before a snapshot"))
+        book = self.books.get(ticker)
+        if book is None:
+            if not self.passive and not self._carries(ch, ticker):
+                self.stats.orphans += 1
+                return events
+            book = self.books[ticker] = OrderBook(ticker)
+        try:
+            book.apply_snapshot(msg.msg.bid, msg.msg.ask)
+        except BookDesync as exc:
+            self.stats.desyncs += 1
+            book.status = BookStatus.RESYNCING
+            events.extend(self._resync_books(ch, {ticker}, f"bad snapshot: {exc.reason}",
+                                             force=True))
+            return events
+        book.last_sending_ts_ms = msg.sending_ts_ms
+        ch.snapshot_pending.discard(ticker)
+        if msg.id is not None and msg.id in self._pending and not ch.snapshot_pending:
+            del self._pending[msg.id]
+        events.append(Data(BOOK, msg))
+        return events
+
+    def _on_sequenced(self, msg: Trade | OrderGroupUpdates) -> list[Event]:
+        ch = self._channel_for(msg.sid, msg)
+        if ch is None:
+            return []
+        if msg.seq is not None:
+            verdict = self._seq.check(msg.sid, msg.seq)
+            if verdict == DUPLICATE:
+                self.stats.duplicates += 1
+                return []
+            if verdict != ACCEPT:
+                events = self._not_in_order(ch, msg.sid, msg.seq, verdict)
+                events.append(Data(ch.name, msg))
+                return events
+        return [Data(ch.name, msg)]
+
+    def _on_unsequenced(self, msg: Ticker | Fill | UserOrder) -> list[Event]:
+        ch = self._channel_for(msg.sid, msg)
+        if ch is None:
+            return []
+        return [Data(ch.name, msg)]
+
+    def _not_in_order(self, ch: ChannelState, sid: int, seq: int, verdict: int) -> list[Event]:
+        if verdict == DUPLICATE:
+            self.stats.duplicates += 1
+            return []
+        self.stats.gaps += 1
+        events: list[Event] = [Gap(ch.name, sid, self._seq.gap_expected, seq)]
+        events.extend(self._after_gap(ch, reason=f"seq gap on sid {sid}"))
+        return events
+
+    def _after_gap(self, ch: ChannelState, *, reason: str) -> list[Event]:
+        if ch.name == BOOK:
+            targets = {t for t in self.books if self._carries(ch, t)}
+            return list(self._resync_books(ch, targets, reason))
+        if ch.name in _BACKFILL_CHANNELS:
+            tickers = None if ch.tickers is None else tuple(sorted(ch.tickers))
+            return [NeedsBackfill(ch.name, tickers, reason)]
+        return []
+
+    # --- responses ------------------------------------------------------------------
+
+    def _on_subscribed(self, msg: Subscribed) -> list[Event]:
+        name, sid = msg.msg.channel, msg.msg.sid
+        pending = self._pending.get(msg.id) if msg.id is not None else None
+        ch = self._channels.get(name)
+        if ch is None or (pending is None and not self.passive):
+            if self.passive:
+                ch = self._adopt(name, sid)
+                return [ChannelSubscribed(name, sid)]
+            # A subscription we no longer want (unsubscribed while in flight): end it.
+            if msg.id is not None:
+                self._pending.pop(msg.id, None)
+            if self.connected:
+                self._queue(Unsubscribe(id=self._new_id("unsubscribe", (name,)),
+                                        params=UnsubscribeParams(sids=[sid])))
+            return []
+        if pending is not None:
+            remaining = tuple(c for c in pending.channels if c != name)
+            if remaining:
+                pending.channels = remaining
+            else:
+                self._pending.pop(msg.id or 0, None)
+        self._bind(ch, sid)
+        sent = set(pending.tickers) if pending is not None and pending.tickers else None
+        ch.server_tickers = sent
+        events: list[Event] = [ChannelSubscribed(name, sid)]
+        # Markets wanted while the subscribe was in flight.
+        if ch.tickers is not None and sent is not None:
+            self._update_markets(ch, "add_markets", ch.tickers - sent)
+            self._update_markets(ch, "delete_markets", sent - ch.tickers)
+        return events
+
+    def _bind(self, ch: ChannelState, sid: int) -> None:
+        if ch.sid is not None:
+            self._sid_channel.pop(ch.sid, None)
+            self._seq.forget(ch.sid)
+        ch.sid = sid
+        ch.subscribing = False
+        self._sid_channel[sid] = ch
+
+    def _on_unsubscribed(self, msg: Unsubscribed) -> list[Event]:
+        ch = self._sid_channel.pop(msg.sid, None)
+        self._seq.forget(msg.sid)
+        if msg.id is not None:
+            self._pending.pop(msg.id, None)
+        if ch is None:
+            return []
+        if ch.sid == msg.sid:
+            ch.sid = None
+        return [ChannelUnsubscribed(ch.name, msg.sid)]
+
+    def _on_ok(self, msg: OkMessage) -> list[Event]:
+        pending = self._pending.pop(msg.id, None) if msg.id is not None else None
+        body = msg.msg
+        if isinstance(body, list):
+            return [SubscriptionsListed(tuple(body))]
+        if pending is None or not pending.channels:
+            return []
+        ch = self._channels.get(pending.channels[0])
+        if ch is None:
+            return []
+        if pending.kind == "get_snapshot":
+            # Some servers acknowledge get_snapshot; the snapshots themselves follow.
+            return []
+        if body is not None and body.market_tickers is not None:
+            ch.server_tickers = set(body.market_tickers)
+            return [MarketsUpdated(ch.name, tuple(body.market_tickers))]
+        return []
+
+    def _on_error(self, msg: ErrorMessage) -> list[Event]:
+        code, text = msg.msg.code, msg.msg.msg
+        pending = self._pending.pop(msg.id, None) if msg.id is not None else None
+        if msg.sid is not None and code in TERMINAL_ERROR_CODES:
+            ch = self._sid_channel.get(msg.sid)
+            if ch is not None:
+                return self._channel_dead(ch, msg.sid, code, text)
+        if pending is None or not pending.channels:
+            return [CommandFailed(None, msg.id, code, text)]
+        events: list[Event] = [CommandFailed(name, msg.id, code, text)
+                               for name in pending.channels]
+        ch = self._channels.get(pending.channels[0])
+        if ch is not None and pending.kind in _RECOVERABLE_COMMANDS:
+            # Fallback: a brand-new subscription brings fresh snapshots / the full set.
+            events.extend(self._resubscribe(ch))
+        elif pending.kind == "subscribe":
+            for name in pending.channels:
+                state = self._channels.get(name)
+                if state is not None:
+                    state.subscribing = False
+        return events
+
+    def _channel_dead(self, ch: ChannelState, sid: int, code: int, text: str) -> list[Event]:
+        self.stats.channel_losses += 1
+        self._sid_channel.pop(sid, None)
+        self._seq.forget(sid)
+        ch.sid = None
+        events: list[Event] = [ChannelLost(ch.name, sid, code, text)]
+        if ch.name == BOOK:
+            targets = {t for t in self.books if self._carries(ch, t)}
+            for t in targets:
+                self.books[t].status = BookStatus.RESYNCING
+            self.stats.resyncs += 1
+            events.append(Resyncing(ch.name, tuple(sorted(targets)), f"error {code}"))
+        elif ch.name in _BACKFILL_CHANNELS or ch.name in {"fill", "user_orders"}:
+            tickers = None if ch.tickers is None else tuple(sorted(ch.tickers))
+            events.append(NeedsBackfill(ch.name, tickers, f"error {code}"))
+        if self.connected:
+            self._send_subscribe([ch.name], ch.tickers, ch.send_initial_snapshot)
+        return events
+
+    # --- actions ---------------------------------------------------------------------
+
+    def _resync_books(self, ch: ChannelState, tickers: set[str], reason: str, *,
+                      force: bool = False) -> list[Event]:
+        targets = {t for t in tickers
+                   if force or self.books[t].status is not BookStatus.RESYNCING}
+        if not targets:
+            return []
+        for t in targets:
+            self.books[t].status = BookStatus.RESYNCING
+        self.stats.resyncs += 1
+        names = tuple(sorted(targets))
+        if self.connected and ch.sid is not None:
+            ch.snapshot_pending |= targets
+            self._queue(UpdateSubscription(
+                id=self._new_id("get_snapshot", (ch.name,), names),
+                params=UpdateSubscriptionParams(action="get_snapshot", sid=ch.sid,
+                                                market_tickers=list(names))))
+        return [Resyncing(ch.name, names, reason)]
+
+    def _resubscribe(self, ch: ChannelState) -> list[Event]:
+        """Unsubscribe the current sid (if any) and subscribe afresh."""
+        if not self.connected:
+            return []
+        if ch.sid is not None:
+            old = ch.sid
+            self._sid_channel.pop(old, None)
+            self._seq.forget(old)
+            ch.sid = None
+            self._queue(Unsubscribe(id=self._new_id("unsubscribe", (ch.name,)),
+                                    params=UnsubscribeParams(sids=[old])))
+        events: list[Event] = []
+        if ch.name == BOOK:
+            targets = {t for t in self.books if self._carries(ch, t)}
+            for t in targets:
+                self.books[t].status = BookStatus.RESYNCING
+            ch.snapshot_pending.clear()
+            if targets:
+                events.append(Resyncing(ch.name, tuple(sorted(targets)), "resubscribe"))
+        self._send_subscribe([ch.name], ch.tickers, ch.send_initial_snapshot)
+        return events
+
+    def _update_markets(self, ch: ChannelState, action: str, tickers: set[str]) -> None:
+        if not tickers or not self.connected or ch.sid is None:
+            return  # applied by the subscribe in flight or the next connection
+        names = tuple(sorted(tickers))
+        self._queue(UpdateSubscription(
+            id=self._new_id(action, (ch.name,), names),
+            params=UpdateSubscriptionParams(action=action, sid=ch.sid,
+                                            market_tickers=list(names))))
+        if ch.server_tickers is not None:
+            if action == "add_markets":
+                ch.server_tickers |= tickers
+            else:
+                ch.server_tickers -= tickers
+
+    def _send_subscribe(self, channels: Sequence[str], tickers: set[str] | None,
+                        send_initial_snapshot: bool) -> None:
+        if self.passive or not self.connected:
+            return
+        names = tuple(sorted(tickers)) if tickers is not None else ()
+        cmd_id = self._new_id("subscribe", tuple(channels), names)
+        for name in channels:
+            self._channels[name].subscribing = True
+        self._queue(Subscribe(id=cmd_id, params=SubscribeParams(
+            channels=list(channels),
+            market_tickers=list(names) if tickers is not None else None,
+            send_initial_snapshot=True if send_initial_snapshot else None)))
+
+    def _drop_books(self, tickers: set[str]) -> None:
+        for t in tickers:
+            self.books.pop(t, None)
+
+    def _adopt(self, name: str, sid: int) -> ChannelState:
+        ch = self._channels.get(name)
+        if ch is None:
+            ch = self._channels[name] = ChannelState(name, None)
+        self._bind(ch, sid)
+        return ch
+
+    @staticmethod
+    def _carries(ch: ChannelState, ticker: str) -> bool:
+        return ch.tickers is None or ticker in ch.tickers
+
+    def _new_id(self, kind: str, channels: tuple[str, ...] = (),
+                tickers: tuple[str, ...] = ()) -> int:
+        cmd_id = self._next_id
+        self._next_id += 1
+        self._pending[cmd_id] = _Pending(kind, channels, tickers)
+        return cmd_id
+
+    def _queue(self, cmd: ClientCommand) -> None:
+        if not self.passive:
+            self._outbox.append(encode_command(cmd))
+
+
+_RECOVERABLE_COMMANDS = frozenset({"get_snapshot", "add_markets", "delete_markets"})
+_SEQUENCED_TYPES = frozenset({"orderbook_snapshot", "orderbook_delta", "trade",
+                              "order_group_updates"})
+_TYPE_NAMES: dict[type, str] = {
+    Subscribed: "subscribed", Unsubscribed: "unsubscribed", OkMessage: "ok",
+    ErrorMessage: "error", OrderbookSnapshot: "orderbook_snapshot",
+    OrderbookDelta: "orderbook_delta", Ticker: "ticker", Trade: "trade", Fill: "fill",
+    UserOrder: "user_order", OrderGroupUpdates: "order_group_updates",
+}
+_HANDLERS: dict[type, Callable[[Session, Any], list[Event]]] = {
+    Subscribed: Session._on_subscribed, Unsubscribed: Session._on_unsubscribed,
+    OkMessage: Session._on_ok, ErrorMessage: Session._on_error,
+    OrderbookSnapshot: Session._on_snapshot, OrderbookDelta: Session._on_delta,
+    Ticker: Session._on_unsequenced, Fill: Session._on_unsequenced,
+    UserOrder: Session._on_unsequenced, Trade: Session._on_sequenced,
+    OrderGroupUpdates: Session._on_sequenced,
+}
