@@ -37,13 +37,17 @@ class Unknown(msgspec.Struct, frozen=True):
     sid: int | None = None
 
 
-class _Envelope(msgspec.Struct):
+class _TypeOnly(msgspec.Struct):
     type: str
+
+
+class _Envelope(_TypeOnly):
     sid: int | None = None
 
 
 _decoder: msgspec.json.Decoder[ServerMessage] = msgspec.json.Decoder(ServerMessage)
 _envelope = msgspec.json.Decoder(_Envelope)
+_type_only = msgspec.json.Decoder(_TypeOnly)
 _command_decoder: msgspec.json.Decoder[ClientCommand] = msgspec.json.Decoder(ClientCommand)
 _encoder = msgspec.json.Encoder()
 _PATH = re.compile(r" - at `(\$[^`]*)`$")
@@ -67,19 +71,21 @@ def decode_frame(frame: bytes | str) -> ServerMessage | Unknown:
         return _decoder.decode(frame)
     except msgspec.ValidationError as exc:
         return _fallback(frame, exc)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise DecodeError(f"invalid JSON: {exc}", path="$") from None
 
 
 def _fallback(frame: bytes | str, exc: msgspec.ValidationError) -> Unknown:
+    """Tell an unknown ``type`` (kept as :class:`Unknown`) from a malformed known one."""
     reason, path = _split(exc)
     try:
         env = _envelope.decode(frame)
-    except msgspec.ValidationError as exc2:
-        reason2, path2 = _split(exc2)
-        raise DecodeError(reason2, path=path2) from None
-    except msgspec.DecodeError as exc2:  # pragma: no cover - the first decode parsed it
-        raise DecodeError(f"invalid JSON: {exc2}", path="$") from None
+    except msgspec.ValidationError:
+        try:
+            typed = _type_only.decode(frame)
+        except msgspec.ValidationError:
+            raise DecodeError(reason, path=path) from None
+        raise DecodeError(reason, path=path, type=typed.type) from None
     if path == "$.type" and reason.startswith("Invalid value"):
         raw = frame.encode() if isinstance(frame, str) else bytes(frame)
         return Unknown(env.type, raw, env.sid)
@@ -107,5 +113,5 @@ def decode_command(frame: bytes | str) -> ClientCommand:
     except msgspec.ValidationError as exc:
         reason, path = _split(exc)
         raise DecodeError(reason, path=path) from None
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise DecodeError(f"invalid JSON: {exc}", path="$") from None

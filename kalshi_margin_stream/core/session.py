@@ -213,9 +213,13 @@ class Session:
         del self._channels[channel]
         if channel == BOOK:
             self._drop_books(set(self.books))
-        if ch.sid is not None and self.connected:
-            self._queue(Unsubscribe(id=self._new_id("unsubscribe", (channel,)),
-                                    params=UnsubscribeParams(sids=[ch.sid])))
+        if ch.sid is not None:
+            # Frames still in flight for this sid are counted as orphans, not delivered.
+            self._sid_channel.pop(ch.sid, None)
+            self._seq.forget(ch.sid)
+            if self.connected:
+                self._queue(Unsubscribe(id=self._new_id("unsubscribe", (channel,)),
+                                        params=UnsubscribeParams(sids=[ch.sid])))
 
     def request_resync(self, tickers: Iterable[str] | None = None, *,
                        reason: str = "requested") -> list[Event]:
