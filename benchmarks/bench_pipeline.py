@@ -1,0 +1,157 @@
+"""Benchmark 2: decode + sequence check + book apply, per frame.
+
+Ours is ``Session.receive_frame`` (decode, per-sid ``seq`` check, book apply, the
+``Data`` event list) in replay mode. kalshi-sdk's equivalent is
+``PerpsWebSocket._process_frame`` (json, seq tracking, pydantic, its
+``PerpsOrderbookManager``, dispatch to the subscription queue), run in its own
+virtualenv without a socket. Two streams: the live-like mix, and delta frames
+alone (the hot path the 1.5 µs target is about). Bare msgspec decoding of the same
+frames is the reference row for the "within 3x of decode" target.
+"""
+
+# ruff: noqa: E402
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __name__ == "__main__" and not __package__:  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import argparse
+import tempfile
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from benchmarks import generate_data
+from benchmarks._common import (
+    fmt_ns,
+    fmt_ratio,
+    median_ns_per_item,
+    print_header,
+    print_table,
+    save_results,
+)
+from kalshi_margin_stream.core.book import BookStatus
+from kalshi_margin_stream.core.messages import ServerMessage
+from kalshi_margin_stream.core.session import Session
+
+__all__ = ["main", "run", "split_streams"]
+
+
+def split_streams(frames: Sequence[bytes]) -> tuple[list[bytes], list[bytes]]:
+    """The snapshots, and the delta frames that follow them (sid 1, consecutive seq)."""
+    snaps = [f for f in frames if f.startswith(b'{"type":"orderbook_snapshot"')]
+    deltas = [f for f in frames if f.startswith(b'{"type":"orderbook_delta"')]
+    return snaps, deltas
+
+
+def _check(session: Session, frames: int) -> None:
+    """A harness that lost sync would time the wrong path: refuse to report it."""
+    st = session.stats
+    if st.frames != frames or st.gaps or st.desyncs or st.decode_errors or st.orphans:
+        raise AssertionError(f"replay not clean: {st}")
+    if any(b.status is not BookStatus.SYNCED for b in session.books.values()):
+        raise AssertionError("a book is not synced after the replay")
+
+
+def _ours(frames: Sequence[bytes], prime: Sequence[bytes], repeats: int) -> dict[str, Any]:
+    sessions: list[Session] = []
+
+    def run() -> int:
+        session = Session(passive=True)
+        for f in prime:
+            session.receive_frame(f)
+        sessions.append(session)
+        receive = session.receive_frame
+        for f in frames:
+            receive(f)
+        return len(frames)
+
+    run()
+    med, figs = median_ns_per_item(run, repeats)
+    for s in sessions:
+        _check(s, len(prime) + len(frames))
+    return {"ns_per_frame": med, "runs": figs}
+
+
+def _bare(frames: Sequence[bytes], repeats: int) -> dict[str, Any]:
+    decode = msgspec.json.Decoder(ServerMessage).decode
+
+    def run() -> int:
+        for f in frames:
+            decode(f)
+        return len(frames)
+
+    run()
+    med, figs = median_ns_per_item(run, repeats)
+    return {"ns_per_frame": med, "runs": figs}
+
+
+def run(count: int = 200_000, repeats: int = 5, peer: bool = True, seed: int = 6,
+        quiet: bool = False) -> dict[str, Any]:
+    """Time both streams for ours, the bare decoder and (when available) kalshi-sdk."""
+    mixed = generate_data.frames(count, seed=seed)
+    snaps, deltas = split_streams(mixed)
+    streams = {"live-like mix": (mixed, []), "deltas only": (deltas, snaps)}
+    table: dict[str, dict[str, Any]] = {}
+    for label, (frames, prime) in streams.items():
+        table[label] = {
+            "ours: Session.receive_frame": _ours(frames, prime, repeats),
+            "bare msgspec decode (reference)": _bare(frames, repeats),
+        }
+    peer_note = ""
+    if peer:
+        from benchmarks.peer import ensure_peer, peer_label, run_peer
+        status = ensure_peer()
+        peer_note = peer_label(status)
+        if status.available:
+            with tempfile.TemporaryDirectory() as tmp:
+                for label, (frames, prime) in streams.items():
+                    path = Path(tmp) / "frames.jsonl"
+                    generate_data.write_jsonl(path, [*prime, *frames])
+                    try:
+                        res = run_peer(["pipeline", "--frames", str(path),
+                                        "--repeats", str(repeats)])
+                    except RuntimeError as exc:
+                        peer_note = str(exc)
+                        continue
+                    table[label]["kalshi-sdk: PerpsWebSocket._process_frame"] = {
+                        "ns_per_frame": res["ns_per_frame"], "runs": res["runs"],
+                        "books": res["books"]}
+    if not quiet:
+        print_header(f"2. decode + seq + book apply per frame ({len(mixed):,} synthetic frames, "
+                     f"{len(deltas):,} deltas), median of {repeats}",
+                     {"peer": peer_note} if peer_note else None)
+        rows = []
+        for label, contenders in table.items():
+            ours = contenders["ours: Session.receive_frame"]["ns_per_frame"]
+            bare = contenders["bare msgspec decode (reference)"]["ns_per_frame"]
+            for name, r in contenders.items():
+                rows.append([f"{label}: {name}", fmt_ns(r["ns_per_frame"]),
+                             fmt_ratio(r["ns_per_frame"] / bare),
+                             fmt_ratio(r["ns_per_frame"] / ours)])
+        print_table(["stream: pipeline", "per frame", "vs bare decode", "vs ours"], rows)
+    result = {"frames": len(mixed), "deltas": len(deltas), "repeats": repeats, "table": table,
+              "peer": peer_note}
+    save_results("bench_pipeline", result)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="decode + seq + book benchmark")
+    p.add_argument("--count", type=int, default=200_000)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--no-peer", action="store_true")
+    p.add_argument("--quick", action="store_true")
+    a = p.parse_args(argv)
+    if a.quick:
+        a.count, a.repeats = min(a.count, 30_000), min(a.repeats, 3)
+    run(a.count, a.repeats, peer=not a.no_peer)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
