@@ -1,0 +1,67 @@
+"""WebSocket transports: the narrow seam between the session and a library.
+
+A transport opens a connection with the signed handshake headers and returns a
+:class:`Connection` that yields text frames, sends text frames, pings and
+closes. Each implementation is the only importer of its library and translates
+that library's exceptions into ours:
+
+* handshake answered 401/403 → :class:`~kalshi_margin_stream.exceptions.AuthError` (fatal);
+* anything else while opening → :class:`~kalshi_margin_stream.exceptions.ConnectError`;
+* the connection closing or breaking → :class:`~kalshi_margin_stream.exceptions.ConnectionLost`.
+
+Keepalive pings, the close handshake and permessage-deflate belong here;
+sequencing, books and state stay in the core.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+import aiohttp
+
+__all__ = ["Connection", "TransportName", "Transport", "make_transport"]
+
+TransportName = Literal["aiohttp", "websockets"]
+
+
+class Connection(Protocol):
+    """One open WebSocket connection."""
+
+    async def recv(self) -> bytes | str:
+        """The next text frame. Raises ``ConnectionLost`` when the connection ends."""
+        ...
+
+    async def send(self, data: bytes) -> None:
+        """Send one text frame."""
+        ...
+
+    async def close(self) -> None:
+        """Close with the close handshake (bounded in time); never raises."""
+        ...
+
+
+class Transport(Protocol):
+    """Opens connections."""
+
+    async def connect(self, url: str, headers: dict[str, str]) -> Connection:
+        ...
+
+
+def make_transport(name: TransportName, *, session: aiohttp.ClientSession | None,
+                   connect_timeout: float | None, ping_interval: float | None,
+                   close_timeout: float, max_message_size: int,
+                   compression: bool) -> Transport:
+    """The transport called ``name`` ("aiohttp", the default, or "websockets")."""
+    if name == "aiohttp":
+        if session is None:
+            raise ValueError("the aiohttp transport needs an aiohttp.ClientSession")
+        from .aiohttp_ws import AiohttpTransport
+        return AiohttpTransport(session, connect_timeout=connect_timeout,
+                                ping_interval=ping_interval, close_timeout=close_timeout,
+                                max_message_size=max_message_size, compression=compression)
+    if name == "websockets":
+        from .websockets_ws import WebsocketsTransport
+        return WebsocketsTransport(connect_timeout=connect_timeout,
+                                   ping_interval=ping_interval, close_timeout=close_timeout,
+                                   max_message_size=max_message_size, compression=compression)
+    raise ValueError(f"unknown transport {name!r}; expected 'aiohttp' or 'websockets'")
