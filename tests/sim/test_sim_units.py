@@ -21,8 +21,8 @@ from kalshi_margin_stream.core.messages import (
 from kalshi_margin_stream.sim.admin import is_loopback
 from kalshi_margin_stream.sim.auth import (
     SKEW_WINDOW_MS,
-    AuthFailure,
     Authenticated,
+    AuthFailure,
     KeyRegistry,
     authenticate,
 )
