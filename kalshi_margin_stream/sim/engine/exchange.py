@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from . import accounts, clock, groups, queries, trading
 from .config import ExchangeConfig
+from .errors import invalid_parameters, not_found
 from .events import Event, FillEvent, FundingPayment, PublicTrade
 from .results import CancelResult, GroupResult, OrderResult
+from .state import State
 from .views import (
     BalanceView,
     BookView,
@@ -50,7 +53,7 @@ class Exchange:
 
     def __init__(self, config: ExchangeConfig | None = None, *, seed: int = 0,
                  now_ms: int = 0) -> None:
-        raise NotImplementedError
+        self._st = State(config or ExchangeConfig(), seed, now_ms)
 
     # ------------------------------------------------------------------ accounts
     def add_user(self, user_id: str | None = None, *, cash: Decimal | None = None,
@@ -60,21 +63,21 @@ class Exchange:
         ``user_id`` None -> a fresh UUID from the seeded generator. ``synthetic`` marks a
         simulated participant (no notional limit, never liquidated).
         """
-        raise NotImplementedError
+        return accounts.add_user(self._st, user_id, cash, synthetic)
 
     def has_user(self, user_id: str) -> bool:
-        raise NotImplementedError
+        return user_id in self._st.accounts
 
     def deposit(self, user_id: str, amount: Decimal, *, subaccount: int = 0) -> None:
         """Add (or with a negative amount, remove) margin cash: an admin/scenario knob."""
-        raise NotImplementedError
+        accounts.deposit(self._st, user_id, amount, subaccount)
 
     def create_subaccount(self, user_id: str) -> int:
         """Next numbered subaccount (1..63); 400 ``invalid_parameters`` when all exist."""
-        raise NotImplementedError
+        return accounts.create_subaccount(self._st, user_id)
 
     def subaccounts(self, user_id: str) -> list[int]:
-        raise NotImplementedError
+        return sorted(self._st.account(user_id).subaccounts)
 
     def transfer_between_subaccounts(self, user_id: str, *, client_transfer_id: str,
                                      from_subaccount: int, to_subaccount: int,
@@ -85,7 +88,9 @@ class Exchange:
             Rejection: 409 ``transfer_already_applied`` on a reused ``client_transfer_id``;
                 400 for unknown subaccounts, non-positive amounts or too little cash.
         """
-        raise NotImplementedError
+        accounts.transfer_between(self._st, user_id, client_transfer_id=client_transfer_id,
+                                  from_subaccount=from_subaccount, to_subaccount=to_subaccount,
+                                  amount_cents=amount_cents)
 
     def intra_exchange_transfer(self, user_id: str, *, source: str, destination: str,
                                 amount_centicents: int, client_transfer_id: str | None,
@@ -96,14 +101,19 @@ class Exchange:
         once (status ``"complete"``). A repeated ``client_transfer_id`` returns the
         original transfer.
         """
-        raise NotImplementedError
+        self._st.tick(now_ms)
+        return accounts.intra_exchange(self._st, user_id, source=source,
+                                       destination=destination,
+                                       amount_centicents=amount_centicents,
+                                       client_transfer_id=client_transfer_id,
+                                       now_ms=self._st.now_ms)
 
     def get_transfer(self, user_id: str, transfer_id: str) -> TransferView:
-        raise NotImplementedError
+        return accounts.get_transfer(self._st, user_id, transfer_id)
 
     def list_transfers(self, user_id: str, *, limit: int = 100,
                        cursor: str | None = None) -> Page[TransferView]:
-        raise NotImplementedError
+        return accounts.list_transfers(self._st, user_id, limit, cursor)
 
     # ------------------------------------------------------------------ orders
     def create_order(self, user_id: str, *, ticker: str, client_order_id: str, side: Side,
@@ -122,7 +132,16 @@ class Exchange:
                 409 ``order_already_exists``, 409 ``market_version_mismatch``,
                 409 ``trading_is_paused``.
         """
-        raise NotImplementedError
+        st = self._st
+        acct = st.account(user_id)
+        st.tick(now_ms)
+        return trading.create_order(
+            st, acct, ticker=ticker, client_order_id=client_order_id, side=side, count=count,
+            price=price, time_in_force=time_in_force, stp=self_trade_prevention_type,
+            post_only=post_only, reduce_only=reduce_only, subaccount=subaccount,
+            order_group_id=order_group_id, expiration_ts_ms=expiration_ts_ms,
+            cancel_order_on_pause=cancel_order_on_pause, market_version=market_version,
+            now_ms=st.now_ms)
 
     def amend_order(self, user_id: str, order_id: str, *, ticker: str, side: Side,
                     price: Decimal, count: Decimal, subaccount: int = 0,
@@ -133,27 +152,47 @@ class Exchange:
         Keeps queue priority only for a pure size decrease. ``expiration_ts_ms``: None
         keeps, 0 clears. May match if the new price crosses.
         """
-        raise NotImplementedError
+        st = self._st
+        acct = st.account(user_id)
+        st.tick(now_ms)
+        return trading.amend_order(st, acct, order_id, ticker=ticker, side=side, price=price,
+                                   count=count, subaccount=subaccount,
+                                   updated_client_order_id=updated_client_order_id,
+                                   expiration_ts_ms=expiration_ts_ms, now_ms=st.now_ms)
 
     def decrease_order(self, user_id: str, order_id: str, *, reduce_by: Decimal | None = None,
                        reduce_to: Decimal | None = None, subaccount: int = 0,
                        now_ms: int) -> OrderResult:
         """Shrink the resting size (exactly one of reduce_by / reduce_to); keeps priority."""
-        raise NotImplementedError
+        st = self._st
+        acct = st.account(user_id)
+        st.tick(now_ms)
+        return trading.decrease_order(st, acct, order_id, reduce_by=reduce_by,
+                                      reduce_to=reduce_to, subaccount=subaccount,
+                                      now_ms=st.now_ms)
 
     def cancel_order(self, user_id: str, order_id: str, *, subaccount: int = 0,
                      now_ms: int) -> CancelResult:
         """Cancel the remainder (404 ``not_found`` if unknown or already finished)."""
-        raise NotImplementedError
+        st = self._st
+        acct = st.account(user_id)
+        st.tick(now_ms)
+        return trading.cancel_order(st, acct, order_id, subaccount=subaccount, now_ms=st.now_ms)
 
     def cancel_all_orders(self, user_id: str, *, subaccount: int | None = None,
                           now_ms: int) -> list[Event]:
         """Cancel every resting order of the user (one subaccount, or all when None)."""
-        raise NotImplementedError
+        st = self._st
+        acct = st.account(user_id)
+        st.tick(now_ms)
+        return trading.cancel_all(st, acct, subaccount=subaccount, now_ms=st.now_ms)
 
     def get_order(self, user_id: str, order_id: str) -> OrderView:
         """One of the user's orders (404 ``not_found`` otherwise)."""
-        raise NotImplementedError
+        o = self._st.orders.get(order_id)
+        if o is None or o.user_id != user_id:
+            raise not_found(f"order {order_id}")
+        return o.view()
 
     def list_orders(self, user_id: str, *, ticker: str | None = None,
                     status: str | None = None, subaccount: int | None = None,
@@ -161,130 +200,175 @@ class Exchange:
                     limit: int = 10000, cursor: str | None = None) -> Page[OrderView]:
         """The user's orders, newest first. ``status``: resting|executed|canceled|open
         (open = resting); any other value filters nothing (the demo ignored it)."""
-        raise NotImplementedError
+        return queries.list_orders(self._st, user_id, ticker, status, subaccount, min_ts_ms,
+                                   max_ts_ms, limit, cursor)
 
     # ------------------------------------------------------------------ order groups
     def create_order_group(self, user_id: str, *, contracts_limit: Decimal,
                            subaccount: int = 0, exchange_index: int = 0,
                            now_ms: int) -> GroupResult:
-        raise NotImplementedError
+        st = self._st
+        acct = st.account(user_id)
+        st.tick(now_ms)
+        return groups.create(st, acct, contracts_limit=contracts_limit, subaccount=subaccount,
+                             exchange_index=exchange_index, now_ms=st.now_ms)
 
     def get_order_group(self, user_id: str, order_group_id: str, *,
                         subaccount: int | None = None) -> OrderGroupView:
-        raise NotImplementedError
+        return groups.view(self._st, groups.get(self._st, user_id, order_group_id, subaccount))
 
     def list_order_groups(self, user_id: str, *,
                           subaccount: int | None = None) -> list[OrderGroupView]:
-        raise NotImplementedError
+        st = self._st
+        st.account(user_id)
+        return [groups.view(st, g) for g in st.groups.values()
+                if g.user_id == user_id and subaccount in (None, g.subaccount)]
 
     def trigger_order_group(self, user_id: str, order_group_id: str, *,
                             subaccount: int | None = None, now_ms: int) -> list[Event]:
         """Kill switch: cancel the group's resting orders, block new ones until reset."""
-        raise NotImplementedError
+        g = groups.get(self._st, user_id, order_group_id, subaccount)
+        self._st.tick(now_ms)
+        return groups.trigger(self._st, g, self._st.now_ms)
 
     def reset_order_group(self, user_id: str, order_group_id: str, *,
                           subaccount: int | None = None, now_ms: int) -> list[Event]:
-        raise NotImplementedError
+        g = groups.get(self._st, user_id, order_group_id, subaccount)
+        self._st.tick(now_ms)
+        return groups.reset(self._st, g, self._st.now_ms)
 
     def delete_order_group(self, user_id: str, order_group_id: str, *,
                            subaccount: int | None = None, now_ms: int) -> list[Event]:
-        raise NotImplementedError
+        g = groups.get(self._st, user_id, order_group_id, subaccount)
+        self._st.tick(now_ms)
+        return groups.delete(self._st, g, self._st.now_ms)
 
     def update_order_group_limit(self, user_id: str, order_group_id: str, *,
                                  contracts_limit: Decimal, subaccount: int | None = None,
                                  now_ms: int) -> list[Event]:
         """New limit; triggers at once if the rolling usage already reaches it."""
-        raise NotImplementedError
+        g = groups.get(self._st, user_id, order_group_id, subaccount)
+        self._st.tick(now_ms)
+        return groups.update_limit(self._st, g, contracts_limit, self._st.now_ms)
 
     # ------------------------------------------------------------------ clock, scenarios
     def advance_to(self, now_ms: int) -> list[Event]:
         """Move the clock: expire orders, settle every funding time passed, liquidate."""
-        raise NotImplementedError
+        return clock.advance_to(self._st, now_ms)
 
     def apply_funding(self, now_ms: int) -> list[Event]:
         """Same as :meth:`advance_to` (name kept for the brief)."""
-        raise NotImplementedError
+        return clock.advance_to(self._st, now_ms)
 
     def move_price(self, ticker: str, new_reference: Decimal, *, now_ms: int) -> list[Event]:
         """Set the underlying reference price (marks follow; may trigger liquidations)."""
-        raise NotImplementedError
+        return clock.move_price(self._st, ticker, new_reference, now_ms)
 
     def set_trading_active(self, active: bool, *, now_ms: int) -> list[Event]:
         """Pause/resume trading (paused: orders get 409 ``trading_is_paused``;
         ``cancel_order_on_pause`` orders are cancelled)."""
-        raise NotImplementedError
+        return clock.set_trading_active(self._st, active, now_ms)
 
     # ------------------------------------------------------------------ queries
     @property
     def config(self) -> ExchangeConfig:
-        raise NotImplementedError
+        return self._st.config
 
     @property
     def now_ms(self) -> int:
         """The latest clock value seen."""
-        raise NotImplementedError
+        return self._st.now_ms
 
     def status(self) -> ExchangeStatus:
-        raise NotImplementedError
+        return ExchangeStatus(exchange_active=self._st.exchange_active,
+                              trading_active=self._st.trading_active)
 
     def markets(self) -> list[MarketStats]:
-        raise NotImplementedError
+        st = self._st
+        return [m.stats(st.now_ms) for m in st.markets.values()]
 
     def market(self, ticker: str) -> MarketStats:
         """404 ``not_found`` for an unknown ticker."""
-        raise NotImplementedError
+        return self._st.market(ticker).stats(self._st.now_ms)
 
     def orderbook(self, ticker: str, *, depth: int = 0) -> BookView:
         """Aggregated levels, best first; ``depth`` 0 = all levels."""
-        raise NotImplementedError
+        return queries.orderbook(self._st, ticker, depth)
 
     def trades(self, *, ticker: str | None = None, min_ts_ms: int | None = None,
                max_ts_ms: int | None = None, limit: int = 100,
                cursor: str | None = None) -> Page[PublicTrade]:
         """Public trades, newest first, with a stable cursor."""
-        raise NotImplementedError
+        if limit > 1000:
+            raise invalid_parameters("limit must be 1..1000")
+        return queries.trades(self._st, ticker, min_ts_ms, max_ts_ms, limit, cursor)
 
     def fills(self, user_id: str, *, subaccount: int | None = 0, ticker: str | None = None,
               min_ts_ms: int | None = None, max_ts_ms: int | None = None, limit: int = 100,
               cursor: str | None = None) -> Page[FillEvent]:
         """The user's fills, newest first (``subaccount`` None = all)."""
-        raise NotImplementedError
+        return queries.fills(self._st, user_id, subaccount, ticker, min_ts_ms, max_ts_ms,
+                             limit, cursor)
 
     def positions(self, user_id: str, *, subaccount: int | None = None,
                   ticker: str | None = None) -> list[PositionView]:
         """Open (non-zero) positions."""
-        raise NotImplementedError
+        return queries.positions(self._st, user_id, subaccount, ticker)
 
     def balance(self, user_id: str) -> BalanceView:
-        raise NotImplementedError
+        return queries.balance(self._st, user_id)
 
     def risk(self, user_id: str, *, subaccount: int | None = None) -> RiskView:
-        raise NotImplementedError
+        return queries.risk(self._st, user_id, subaccount)
 
     def risk_parameters(self) -> RiskParameters:
-        raise NotImplementedError
+        return queries.risk_parameters(self._st)
 
     def notional_risk_limit(self, user_id: str) -> NotionalLimitView:
-        raise NotImplementedError
+        return queries.notional_limit(self._st, user_id)
 
     def fee_tiers(self) -> FeeTiers:
-        raise NotImplementedError
+        return queries.fee_tiers(self._st)
 
     def funding_estimate(self, ticker: str) -> FundingEstimate:
-        raise NotImplementedError
+        return queries.funding_estimate(self._st, ticker)
 
     def funding_rates_historical(self, *, ticker: str | None = None,
                                  start_ms: int | None = None,
                                  end_ms: int | None = None) -> list[FundingRateRecord]:
         """Settled funding rates, newest first."""
-        raise NotImplementedError
+        return queries.funding_rates(self._st, ticker, start_ms, end_ms)
 
     def funding_history(self, user_id: str, *, ticker: str | None = None,
                         subaccount: int | None = None, start_ms: int | None = None,
                         end_ms: int | None = None) -> list[FundingPayment]:
         """The user's funding payments (no rows for zero-rate intervals), newest first."""
-        raise NotImplementedError
+        return queries.funding_history(self._st, user_id, ticker, subaccount, start_ms, end_ms)
 
     def ledger_totals(self) -> dict[str, Decimal]:
         """Money accounting for tests: see :mod:`.ledger` for the exact invariant."""
-        raise NotImplementedError
+        return ledger_totals(self._st)
+
+
+def ledger_totals(st: State) -> dict[str, Decimal]:
+    """Totals behind the ledger invariant (see :mod:`.ledger`).
+
+    Keys: ``cash`` (margin + event-contract cash of every user), ``deposits``,
+    ``realized``, ``cost_basis``, ``fees_collected``, ``funding_residual``, and
+    ``net_position:<ticker>`` per market.
+    """
+    zero = Decimal(0)
+    cash = realized = cost = zero
+    net: dict[str, Decimal] = {t: zero for t in st.markets}
+    for acct in st.accounts.values():
+        cash += acct.event_balance
+        for sub in acct.subaccounts.values():
+            cash += sub.cash
+            for t, pos in sub.positions.items():
+                realized += pos.realized
+                cost += pos.cost
+                net[t] += pos.qty
+    out = {"cash": cash, "deposits": st.deposits, "realized": realized, "cost_basis": cost,
+           "fees_collected": st.fees_collected, "funding_residual": st.funding_residual}
+    out.update({f"net_position:{t}": q for t, q in net.items()})
+    return out

@@ -1,0 +1,89 @@
+"""Time-driven changes: order expiry, funding settlement, scenario price moves, pauses."""
+
+from __future__ import annotations
+
+import heapq
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from .events import Event, FundingPayment
+from .ledger import MONEY
+from .matching import cancel
+from .orders import REASON
+from .state import Ctx, State
+from .trading import wrap_up
+from .views import PricePoint
+
+__all__ = ["advance_to", "move_price", "set_trading_active", "FUNDING_ROUNDING"]
+
+# UNCONFIRMED: funding payment = -quantity x settlement mark x rate, rounded half-even to
+# 4 dp per position; the rounding dust is the exchange's (ledger ``funding_residual``).
+FUNDING_ROUNDING = ROUND_HALF_EVEN
+
+
+def _expire(st: State, ctx: Ctx) -> None:
+    while st.expiries and st.expiries[0][0] <= ctx.now_ms:
+        exp, _, oid = heapq.heappop(st.expiries)
+        o = st.orders.get(oid)
+        if o is not None and o.remaining > 0 and o.expiration_ts_ms == exp:
+            cancel(st, ctx, o, REASON.EXPIRY)
+
+
+def _settle_funding(st: State, ctx: Ctx) -> None:
+    for ticker, m in st.markets.items():
+        while m.interval_start_ms + m.cfg.funding_interval_ms <= ctx.now_ms:
+            t = m.interval_start_ms + m.cfg.funding_interval_ms
+            rec = m.settle_funding(t)
+            ctx.emit(rec)
+            if rec.funding_rate == 0:
+                continue
+            for user_id, number in list(st.holders[ticker]):
+                acct = st.accounts[user_id]
+                sub = acct.subaccounts[number]
+                qty = sub.qty(ticker)
+                if qty == 0:
+                    continue
+                amount = (-qty * rec.mark_price * rec.funding_rate).quantize(
+                    MONEY, rounding=FUNDING_ROUNDING)
+                sub.cash += amount
+                st.funding_residual -= amount
+                pay = FundingPayment(user_id=user_id, subaccount=number, ticker=ticker,
+                                     funding_time_ms=t, funding_rate=rec.funding_rate,
+                                     mark_price=rec.mark_price, quantity=qty, amount=amount)
+                if not acct.synthetic:
+                    acct.funding.append(pay)
+                ctx.emit(pay)
+            ctx.touch(ticker)
+
+
+def advance_to(st: State, now_ms: int) -> list[Event]:
+    st.tick(now_ms)
+    ctx = Ctx(st.now_ms)
+    _expire(st, ctx)
+    _settle_funding(st, ctx)
+    for m in st.markets.values():
+        m.accumulate(ctx.now_ms)
+    ctx.touched.update({t: None for t in st.markets})
+    return wrap_up(st, ctx)
+
+
+def move_price(st: State, ticker: str, new_reference: Decimal, now_ms: int) -> list[Event]:
+    m = st.market(ticker)
+    if not new_reference.is_finite() or new_reference <= 0:
+        raise ValueError(f"reference price must be positive: {new_reference}")
+    st.tick(now_ms)
+    ctx = Ctx(st.now_ms)
+    m.accumulate(ctx.now_ms)
+    m.reference = PricePoint(new_reference, ctx.now_ms)
+    ctx.touch(ticker)
+    return wrap_up(st, ctx)
+
+
+def set_trading_active(st: State, active: bool, now_ms: int) -> list[Event]:
+    st.tick(now_ms)
+    ctx = Ctx(st.now_ms)
+    st.trading_active = active
+    if not active:
+        for o in [o for o in st.orders.values() if o.remaining > 0 and o.cancel_on_pause]:
+            cancel(st, ctx, o, REASON.PAUSE_CANCEL)
+    ctx.touched.update({t: None for t in st.markets})
+    return wrap_up(st, ctx)
