@@ -194,8 +194,7 @@ class RestBase:
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
-        if self._credentials is not None:
-            headers.update(self._credentials.headers(method, full_path, self._time_ms()))
+        headers.update(self._auth_headers(method, full_path))
         request = RestRequest(method, url, full_path, headers, body,
                               self.timeouts.request if timeout is None else timeout)
         self.log.debug("> %s %s", method, full_path)
@@ -207,6 +206,12 @@ class RestBase:
             self.limiter.rate_limited(kind)
         raise error_from_response(response.status, response.body, response.headers,
                                   method=method, path=full_path)
+
+    def _auth_headers(self, method: str, full_path: str) -> dict[str, str]:
+        """The ``KALSHI-ACCESS-*`` headers, signed now (none without credentials)."""
+        if self._credentials is None:
+            return {}
+        return self._credentials.headers(method, full_path, self._time_ms())
 
     def _decode(self, response: RestResponse, type_: type[T], where: str) -> T:
         body = response.body if response.body.strip() else b"{}"
