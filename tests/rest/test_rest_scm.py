@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 
 import pytest
@@ -37,7 +37,9 @@ class Klear:
         return app
 
     @web.middleware
-    async def auth(self, request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+    async def auth(self, request: web.Request,
+                   handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                   ) -> web.StreamResponse:
         self.calls[f"{request.method} {request.path}"] += 1
         if request.headers.get("Authorization") != "Bearer admin-1:s3cret-token":
             return web.json_response({"error": {"code": "unauthorized", "message": "no"}},
