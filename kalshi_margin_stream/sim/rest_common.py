@@ -53,7 +53,7 @@ log = logging.getLogger("kalshi_margin_stream.sim.rest")
 
 API_PREFIX = "/trade-api/v2"
 STATE_KEY = web.AppKey("sim_state", SimState)
-USER_KEY = "sim_user_id"
+USER_KEY = web.RequestKey("sim_user_id", str)
 PUBLIC_KEY = "sim_public"
 
 RATE_LIMITED_BODY: dict[str, object] = {"error": "too many requests"}

@@ -1,0 +1,50 @@
+"""``kalshi-margin-stream sim`` as a subprocess: JSON line, a signed call, clean SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import stat
+import sys
+import time
+
+import aiohttp
+
+from kalshi_margin_stream.core.auth import Credentials
+
+
+async def test_cli_starts_serves_and_stops_on_sigint() -> None:
+    started = time.monotonic()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "kalshi_margin_stream.cli", "sim", "--seed", "3",
+        "--markets", "KXBTCPERP", "--rate", "5",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        async with asyncio.timeout(10):
+            line = await proc.stdout.readline()
+        info = json.loads(line)
+        assert set(info) == {"rest_url", "ws_url", "key_id", "private_key_path"}
+        assert info["rest_url"].startswith("http://127.0.0.1:")
+        assert info["ws_url"].endswith("/trade-api/ws/v2/margin")
+        key_path = info["private_key_path"]
+        assert stat.S_IMODE(os.stat(key_path).st_mode) == 0o600
+        creds = Credentials.from_pem_file(info["key_id"], key_path)
+        url = info["rest_url"] + "/margin/balance"
+        headers = creds.headers("GET", url, time.time_ns() // 1_000_000)
+        async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as resp:
+            assert resp.status == 200
+            body = await resp.json()
+        assert body["subaccount_balances"][0]["subaccount"] == 0
+        assert time.monotonic() - started < 8  # import + start + one call
+        proc.send_signal(signal.SIGINT)
+        async with asyncio.timeout(5):
+            code = await proc.wait()
+        assert code == 0
+        assert not os.path.exists(key_path)  # the temp key is removed on exit
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
