@@ -48,6 +48,8 @@ class BookStatus(StrEnum):
     """A gap or desync was seen; a fresh snapshot has been asked for."""
     STALE = "stale"
     """The connection is down (or has not delivered a snapshot yet)."""
+    REST = "rest"
+    """Polled over REST while the socket is down: whole, but not sequenced."""
 
 
 class OrderBook:
@@ -58,7 +60,7 @@ class OrderBook:
     """
 
     __slots__ = (
-        "ticker", "status", "source", "last_ts_ms", "last_sending_ts_ms",
+        "ticker", "status", "source", "last_ts_ms", "last_sending_ts_ms", "polled_at_ms",
         "_bids", "_asks", "_bid_prices", "_ask_prices",
     )
 
@@ -69,6 +71,8 @@ class OrderBook:
         """Where the levels came from: ``"ws"`` or ``"rest"`` (fallback polling)."""
         self.last_ts_ms: int | None = None
         self.last_sending_ts_ms: int | None = None
+        self.polled_at_ms: int | None = None
+        """When the REST fallback last replaced the levels (Unix ms)."""
         self._bids: dict[Decimal, Decimal] = {}
         self._asks: dict[Decimal, Decimal] = {}
         self._bid_prices: list[Decimal] = []
@@ -82,7 +86,7 @@ class OrderBook:
 
     def apply_snapshot(self, bids: Iterable[tuple[Decimal, Decimal]],
                        asks: Iterable[tuple[Decimal, Decimal]], *, source: str = "ws") -> None:
-        """Replace the whole book; marks it synced.
+        """Replace the whole book; marks it synced (or ``REST`` when ``source="rest"``).
 
         Zero-size levels are skipped; a repeated price keeps its last size.
 
@@ -98,7 +102,7 @@ class OrderBook:
         self._asks = new_asks
         self._bid_prices = sorted(new_bids)
         self._ask_prices = sorted(new_asks)
-        self.status = BookStatus.SYNCED
+        self.status = BookStatus.REST if source == "rest" else BookStatus.SYNCED
         self.source = source
 
     def _side_from_levels(self, levels: Iterable[tuple[Decimal, Decimal]]) -> dict[Decimal,

@@ -87,12 +87,18 @@ class NeedsBackfill(msgspec.Struct, frozen=True):
 
 
 class CommandFailed(msgspec.Struct, frozen=True):
-    """The server rejected a command the session could not recover from by itself."""
+    """The server rejected a command (``command``: subscribe, get_snapshot, ...).
+
+    A rejected ``get_snapshot``/``add_markets``/``delete_markets`` has already
+    been followed by the fallback (unsubscribe + subscribe); a rejected
+    ``subscribe`` leaves the channel unsubscribed.
+    """
 
     channel: str | None
     cmd_id: int | None
     code: int
     message: str
+    command: str = ""
 
 
 class MarketsUpdated(msgspec.Struct, frozen=True):

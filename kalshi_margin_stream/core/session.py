@@ -502,7 +502,7 @@ class Session:
                 return self._channel_dead(ch, msg.sid, code, text)
         if pending is None or not pending.channels:
             return [CommandFailed(None, msg.id, code, text)]
-        events: list[Event] = [CommandFailed(name, msg.id, code, text)
+        events: list[Event] = [CommandFailed(name, msg.id, code, text, pending.kind)
                                for name in pending.channels]
         ch = self._channels.get(pending.channels[0])
         if ch is not None and pending.kind in _RECOVERABLE_COMMANDS:

@@ -147,7 +147,8 @@ def test_rejected_get_snapshot_falls_back_to_unsubscribe_and_subscribe() -> None
     (cmd,) = sent(s)
     events = s.receive_frame(frame(m.ErrorMessage(id=cmd["id"], msg=m.ErrorBody(
         code=13, msg="Unsupported action"))))
-    assert events[0] == ev.CommandFailed("orderbook_delta", cmd["id"], 13, "Unsupported action")
+    assert events[0] == ev.CommandFailed("orderbook_delta", cmd["id"], 13, "Unsupported action",
+                                         "get_snapshot")
     unsub, sub = sent(s)
     assert unsub["cmd"] == "unsubscribe" and unsub["params"] == {"sids": [1]}
     assert sub["cmd"] == "subscribe" and sub["params"]["market_tickers"] == ["A", "B"]
@@ -261,7 +262,8 @@ def test_rejected_subscribe_is_reported() -> None:
     (cmd,) = sent(s)
     events = s.receive_frame(frame(m.ErrorMessage(id=cmd["id"], msg=m.ErrorBody(
         code=9, msg="Authentication required"))))
-    assert events == [ev.CommandFailed("fill", cmd["id"], 9, "Authentication required")]
+    assert events == [ev.CommandFailed("fill", cmd["id"], 9, "Authentication required",
+                                        "subscribe")]
 
 
 def test_list_subscriptions_and_unknown_and_bad_frames() -> None:

@@ -1,0 +1,414 @@
+"""The streaming client: one socket, local books, margin state, REST behind it.
+
+::
+
+    async with Client(Credentials.from_env(), env="demo") as client:
+        async for update in client.subscribe(Books(("KXBTCPERP",))):
+            book = client.book("KXBTCPERP")
+
+``Client`` composes the pieces: the Sans-I/O :class:`~.core.session.Session`
+(subscriptions, sequencing, books), the reconnect loop (:mod:`.ws`) over a
+transport, the REST client (reconciliation, backfills, and polling while the
+socket is down) and the margin state. Every background task is created in one
+``asyncio.TaskGroup`` entered by ``__aenter__`` and awaited by ``__aexit__``.
+A fatal error (a rejected key) ends every subscription with that error, is
+raised by ``wait_connected()`` and again by ``__aexit__``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal, Self, TypeVar
+
+import aiohttp
+
+from .config import Endpoints, Limits, Timeouts
+from .core.auth import Credentials
+from .core.book import OrderBook
+from .core.events import (
+    ChannelLost, CommandFailed, Data, Event, FrameError, Gap, NeedsBackfill, Resyncing,
+)
+from .core.margin import MarginSnapshot, MarginState
+from .core.session import Session
+from .exceptions import ClientClosed, CommandRejected, KalshiError
+from .fallback import RestSync
+from .latency import Histogram, LatencySummary
+from .rest import RestClient
+from .rest.ratelimit import RateLimits
+from .subscriptions import Spec, Stale, Subscription, ticker_of
+from .transport import TransportName, make_transport
+from .ws import ConnectionState, StreamRunner
+
+__all__ = ["Client", "ClientStats"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ClientStats:
+    """A snapshot of the client's counters (see ``Client.statistics``)."""
+
+    state: str
+    frames: int
+    by_type: dict[str, int]
+    decode_errors: int
+    unknown: int
+    gaps: int
+    duplicates: int
+    resyncs: int
+    desyncs: int
+    reconnects: int
+    connections: int
+    backfills: int
+    reconciliations: int
+    rest_polls: int
+    subscriptions: dict[str, dict[str, int]]
+    """Per subscription (``channel#n``): delivered, missed, overflows, queue high-water mark."""
+    processing_us: LatencySummary
+    """Time in the core per frame: decode, sequence, apply, route."""
+    exchange_to_receive_us: LatencySummary
+    """``sending_ts_ms`` → our receive (clock skew included; ms resolution)."""
+
+
+class Client:
+    """A reconnecting, multiplexed margin WebSocket client (see module docstring).
+
+    Args:
+        credentials: API key id and private key; the handshake is always signed.
+        env: ``"demo"`` or ``"prod"`` (Kalshi's hosts), unless both URLs are given.
+        rest_url, ws_url: explicit endpoints (the local simulator, a proxy).
+        transport: ``"aiohttp"`` (default, fastest) or ``"websockets"``.
+        timeouts, limits, rate_limits: tunables (``config.py``, ``rest.RateLimits``).
+        rest_fallback: poll REST for books and account while the socket is down.
+        reconcile: read the account over REST at start, after reconnects, periodically.
+        logger: defaults to ``logging.getLogger("kalshi_margin_stream.ws")``.
+    """
+
+    def __init__(self, credentials: Credentials, *, env: Literal["demo", "prod"] = "demo",
+                 rest_url: str | None = None, ws_url: str | None = None,
+                 transport: TransportName = "aiohttp", timeouts: Timeouts = Timeouts(),
+                 limits: Limits = Limits(), rate_limits: RateLimits | None = None,
+                 rest_fallback: bool = True, reconcile: bool = True,
+                 logger: logging.Logger | None = None) -> None:
+        if not isinstance(credentials, Credentials):
+            raise TypeError("credentials must be a Credentials (see Credentials.from_env)")
+        base = Endpoints.for_env(env)
+        self.endpoints = Endpoints(rest_url=rest_url or base.rest_url,
+                                   ws_url=ws_url or base.ws_url)
+        self.credentials = credentials
+        self.timeouts = timeouts
+        self.limits = limits
+        self.log = logger or logging.getLogger("kalshi_margin_stream.ws")
+        self.session = Session()
+        self.margin_state = MarginState()
+        self._transport_name = transport
+        self._rate_limits = rate_limits
+        self._rest_fallback = rest_fallback
+        self._reconcile = reconcile
+        self._routes: dict[str, list[Subscription[Any]]] = {}
+        self._stack: AsyncExitStack | None = None
+        self._tg: asyncio.TaskGroup | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._rest: RestClient | None = None
+        self._runner: StreamRunner | None = None
+        self._sync: RestSync | None = None
+        self._connected = asyncio.Event()
+        self._flush_wanted = asyncio.Event()
+        self._fatal: KalshiError | None = None
+        self._closed = False
+        self._entered = False
+        self._latency = Histogram()
+        self._sub_counter = 0
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        if self._entered:
+            raise RuntimeError("a Client can be entered only once")
+        self._entered = True
+        stack = AsyncExitStack()
+        await stack.__aenter__()
+        try:
+            http = await stack.enter_async_context(aiohttp.ClientSession())
+            rest_kw: dict[str, Any] = {"base_url": self.endpoints.rest_url, "session": http}
+            if self._rate_limits is not None:
+                rest_kw["rate_limits"] = self._rate_limits
+            self._rest = await stack.enter_async_context(RestClient(self.credentials,
+                                                                    **rest_kw))
+            transport = make_transport(
+                self._transport_name, session=http, connect_timeout=self.timeouts.connect,
+                ping_interval=self.timeouts.ping_interval, close_timeout=self.timeouts.close,
+                max_message_size=self.limits.max_message_size,
+                compression=self.limits.compression)
+            self._runner = StreamRunner(
+                session=self.session, transport=transport, credentials=self.credentials,
+                ws_url=self.endpoints.ws_url, on_events=self._route,
+                on_state=self._on_state, timeouts=self.timeouts, limits=self.limits,
+                logger=self.log)
+            self._sync = RestSync(self._rest, self.session, self.margin_state, self.limits,
+                                  logger=self.log, reconcile=self._reconcile,
+                                  fallback=self._rest_fallback, deliver=self._deliver_rest)
+            self._tg = await stack.enter_async_context(asyncio.TaskGroup())
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._stack = stack
+        self._spawn(self._runner.run(), "ws")
+        self._spawn(self._writer(), "writer")
+        self._spawn(self._sync.run(self._runner), "rest-sync")
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.aclose()
+        if self._fatal is not None and exc is None:
+            raise self._fatal
+
+    async def aclose(self) -> None:
+        """Close every subscription, the socket and the REST session; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        for subs in self._routes.values():
+            for sub in subs:
+                sub.fail(self._fatal) if self._fatal else sub._finish(None)
+        for task in self._tasks:
+            task.cancel()
+        if self._runner is not None:
+            await self._runner.close()
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            await stack.aclose()
+        if self._runner is not None:
+            self._runner.state = ConnectionState.CLOSED
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        assert self._tg is not None
+        self._tasks.append(self._tg.create_task(self._guard(coro), name=name))
+
+    async def _guard(self, coro: Awaitable[None]) -> None:
+        """Run a background task; a KalshiError from it is fatal for the client."""
+        try:
+            await coro
+        except KalshiError as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: KalshiError) -> None:
+        if self._fatal is None:
+            self._fatal = exc
+            self.log.error("fatal: %s", exc)
+        for subs in self._routes.values():
+            for sub in subs:
+                sub.fail(exc)
+        for task in self._tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+        self._connected.set()  # wake wait_connected() so it can raise
+
+    def _check_open(self) -> None:
+        if self._fatal is not None:
+            raise self._fatal
+        if self._closed or not self._entered:
+            raise ClientClosed("the client is closed" if self._closed
+                               else "use 'async with Client(...)' first")
+
+    # --- public API ----------------------------------------------------------------
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        """Wait until the socket is up (raises the fatal error if there is one)."""
+        self._check_open()
+        async with asyncio.timeout(timeout):
+            await self._connected.wait()
+        if self._fatal is not None:
+            raise self._fatal
+
+    def subscribe(self, spec: Spec[T]) -> Subscription[T]:
+        """Start receiving ``spec``'s updates; channels are shared on one socket."""
+        self._check_open()
+        sub: Subscription[T] = Subscription(spec, queue=self.limits.queue,
+                                            on_close=self._unsubscribe,
+                                            on_overflow=self._overflowed)
+        self._sub_counter += 1
+        sub.name = f"{spec.channel}#{self._sub_counter}"  # type: ignore[attr-defined]
+        self._routes.setdefault(spec.channel, []).append(sub)
+        self.session.subscribe([spec.channel], tickers=spec.tickers,
+                               send_initial_snapshot=spec.channel == "ticker")
+        self._flush_wanted.set()
+        return sub
+
+    def on(self, spec: Spec[T], callback: Callable[[T | Stale], Awaitable[None] | None]
+           ) -> Subscription[T]:
+        """Call ``callback`` for each update of ``spec`` (in a task the client owns)."""
+        sub = self.subscribe(spec)
+
+        async def pump() -> None:
+            async for item in sub:
+                result = callback(item)
+                if isinstance(result, Awaitable):
+                    await result
+
+        self._spawn(pump(), f"callback:{spec.channel}")
+        return sub
+
+    def book(self, ticker: str) -> OrderBook | None:
+        """The local book of ``ticker`` (check ``book.status`` before trusting it)."""
+        return self.session.books.get(ticker)
+
+    @property
+    def margin(self) -> MarginSnapshot:
+        """An immutable snapshot of balances, positions, orders and margin."""
+        return self.margin_state.snapshot()
+
+    @property
+    def rest(self) -> RestClient:
+        """The REST client sharing this client's HTTP session."""
+        self._check_open()
+        assert self._rest is not None
+        return self._rest
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._runner.state if self._runner else ConnectionState.DISCONNECTED
+
+    def statistics(self) -> ClientStats:
+        s = self.session.stats
+        runner, sync = self._runner, self._sync
+        subs = {getattr(sub, "name", sub.spec.channel): {
+            "delivered": sub.delivered, "missed": sub.missed_total,
+            "overflows": sub.overflows, "high_water": sub.high_water}
+            for group in self._routes.values() for sub in group}
+        return ClientStats(
+            state=self.state.value, frames=s.frames, by_type=dict(s.by_type),
+            decode_errors=s.decode_errors, unknown=s.unknown, gaps=s.gaps,
+            duplicates=s.duplicates, resyncs=s.resyncs, desyncs=s.desyncs,
+            reconnects=runner.reconnects if runner else 0,
+            connections=runner.connections if runner else 0,
+            backfills=sync.backfills if sync else 0,
+            reconciliations=sync.reconciliations if sync else 0,
+            rest_polls=sync.polls if sync else 0, subscriptions=subs,
+            processing_us=(runner.processing if runner else Histogram()).summary(),
+            exchange_to_receive_us=self._latency.summary())
+
+    # --- internals ----------------------------------------------------------------
+
+    def _unsubscribe(self, sub: Subscription[Any]) -> None:
+        channel = sub.spec.channel
+        group = self._routes.get(channel, [])
+        if sub in group:
+            group.remove(sub)
+        if self._closed:
+            return
+        if not group:
+            self._routes.pop(channel, None)
+            self.session.unsubscribe(channel)
+        elif channel == "orderbook_delta":
+            still = set().union(*(s.spec.tickers or () for s in group))
+            gone = set(sub.spec.tickers or ()) - still
+            if gone:
+                self.session.unsubscribe(channel, tickers=gone)
+        self._flush_wanted.set()
+
+    def _overflowed(self, sub: Subscription[Any]) -> None:
+        self.log.warning("%s: consumer too slow, queue full", sub.spec.channel)
+        if sub.spec.channel == "orderbook_delta":
+            self.session.request_resync(sub.spec.tickers, reason="consumer overflow")
+            self._flush_wanted.set()
+        elif self._sync is not None:
+            self._sync.request_backfill(sub.spec.channel, sub.spec.tickers, "consumer overflow")
+
+    async def _writer(self) -> None:
+        """Send commands queued outside the reader (subscribe calls, resync requests)."""
+        while True:
+            await self._flush_wanted.wait()
+            self._flush_wanted.clear()
+            if self._runner is not None:
+                await self._runner.send_pending()
+
+    def _on_state(self, state: ConnectionState) -> None:
+        if state is ConnectionState.CONNECTED:
+            self._connected.set()
+            if self._sync is not None:
+                self._sync.connected()
+        else:
+            self._connected.clear() if self._fatal is None else None
+            if state is ConnectionState.DISCONNECTED and self._sync is not None:
+                self._sync.disconnected()
+                for group in self._routes.values():
+                    for sub in group:
+                        sub.mark_stale(None, "disconnected")
+
+    def _route(self, events: list[Event]) -> None:
+        """Deliver the session's events (the reader's hot path: no awaits)."""
+        for event in events:
+            if type(event) is Data:
+                msg = event.msg
+                subs = self._routes.get(event.channel)
+                sent = msg.sending_ts_ms
+                if sent is not None:
+                    self._latency.record((time.time_ns() // 1000) - sent * 1000)
+                if event.channel != "order_group_updates":
+                    ticker = ticker_of(msg)
+                else:
+                    ticker = ""
+                self.margin_state_apply(event.channel, msg)
+                if subs:
+                    for sub in subs:
+                        if not ticker or sub.spec.wants(ticker):
+                            sub.offer(msg, ticker)
+            else:
+                self._control(event)
+
+    def margin_state_apply(self, channel: str, msg: Any) -> None:
+        if channel == "orderbook_delta" or channel == "trade":
+            return
+        state = self.margin_state
+        if channel == "fill":
+            state.apply_fill(msg.msg)
+        elif channel == "user_orders":
+            state.apply_order(msg.msg)
+        elif channel == "order_group_updates":
+            state.apply_order_group(msg.msg)
+        elif channel == "ticker":
+            state.apply_ticker(msg.msg)
+
+    def _control(self, event: Event) -> None:
+        if isinstance(event, Resyncing):
+            self.log.info("resync %s %s: %s", event.channel, ",".join(event.tickers),
+                          event.reason)
+            for sub in self._routes.get(event.channel, []):
+                sub.mark_stale(event.tickers, event.reason)
+        elif isinstance(event, Gap):
+            self.log.warning("gap on %s sid %d: expected seq %d, got %d", event.channel,
+                             event.sid, event.expected, event.got)
+        elif isinstance(event, NeedsBackfill):
+            for sub in self._routes.get(event.channel, []):
+                sub.mark_stale(event.tickers, event.reason)
+            if self._sync is not None:
+                self._sync.request_backfill(event.channel, event.tickers, event.reason)
+        elif isinstance(event, ChannelLost):
+            self.log.warning("%s sid %d lost: error %d %s", event.channel, event.sid,
+                             event.code, event.message)
+        elif isinstance(event, CommandFailed):
+            self.log.warning("command %s failed: %d %s", event.cmd_id, event.code,
+                             event.message)
+            if event.command == "subscribe" and event.channel in self._routes:
+                err = CommandRejected(event.code, event.message, cmd_id=event.cmd_id)
+                for sub in self._routes.pop(event.channel, []):
+                    sub.fail(err)
+                self.session.unsubscribe(event.channel)
+        elif isinstance(event, FrameError):
+            self.log.warning("undecodable frame (%s) at %s: %s", event.type, event.path,
+                             event.reason)
+
+    def _deliver_rest(self, channel: str, msg: Any) -> None:
+        """Deliver data that REST produced (backfilled trades) as if it came by socket."""
+        ticker = ticker_of(msg)
+        for sub in self._routes.get(channel, []):
+            if sub.spec.wants(ticker):
+                sub.offer(msg, ticker)

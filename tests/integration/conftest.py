@@ -1,0 +1,10 @@
+"""Client integration tests run once per transport."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(params=["aiohttp", "websockets"])
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
