@@ -1,0 +1,181 @@
+"""Margin formulas of margin-model.md §3 and §8.3 as small pure functions.
+
+Every rounding rule and every inferred ([INF]) or assumed ([ASSUME]) formula the
+margin state relies on lives here, each behind one named constant, so changing a
+choice after a demo experiment is a one-line edit:
+
+* ``MM_i = round4_up(N_i x m_i(N_i))`` with ``N_i = |q_i| x mark`` (rounding up
+  reproduces the demo's reported 0.8259 for 0.82581; margin-model.md §3.2);
+* ``IM_i = round4_half_up(MM_i x multiplier)`` (M1: 0.8259 x 1.3 -> 1.0737);
+* the MM rate ``m(N)`` comes from the market's ``leverage_estimates`` curve:
+  ``m = 1 / (L(N) x multiplier)`` (M8, [INF]), linear in N between the published
+  points and extrapolated linearly from the two nearest points outside them;
+* resting-orders margin ``ROM_i = max(0, max(IM(q+B), IM(q-A)) - IM(q))`` with B/A
+  the resting bid/ask counts, priced at the margin mark (§3.5, [ASSUME]; the same
+  formula as the simulator);
+* liquidation price: the single-position closed form of §3.6 ([INF]).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
+from typing import Literal
+
+from .numbers import ZERO
+
+__all__ = [
+    "COST_ROUNDING",
+    "DEFAULT_IM_MULTIPLIER",
+    "IM_ROUNDING",
+    "MM_ROUNDING",
+    "MONEY",
+    "OrderStatus",
+    "RateCurve",
+    "derive_status",
+    "funding_estimate",
+    "initial_margin",
+    "liquidation_price",
+    "maintenance_margin",
+    "resting_orders_margin",
+]
+
+MONEY = Decimal("0.0001")
+"""Dollar results (MM, IM, cost removed on a partial close) are kept to 4 places."""
+MM_ROUNDING = ROUND_UP
+"""MM rounds away from zero (UNCONFIRMED; fits the one demo observation, §3.2)."""
+IM_ROUNDING = ROUND_HALF_UP
+"""IM = MM x multiplier rounds half up (fits 1.07367 -> 1.0737)."""
+COST_ROUNDING = ROUND_HALF_EVEN
+"""Cost basis removed by a partial close, to 4 places (UNCONFIRMED, as the simulator)."""
+DEFAULT_IM_MULTIPLIER = Decimal("1.3")
+"""Used only until ``/margin/risk_parameters`` has been read (the production value)."""
+
+OrderStatus = Literal["resting", "executed", "canceled", "closed"]
+"""``closed``: finished, outcome unknown (vanished from REST open orders)."""
+
+_CANCEL_REASONS = frozenset({"Decrease", "MarginCancel", "SelfTradeCancel", "ExpiryCancel",
+                             "PostOnlyCrossCancel", "ReduceOnlyCancel"})
+
+
+@dataclass(frozen=True, slots=True)
+class RateCurve:
+    """MM rate as a function of notional: sorted ``(notional, rate)`` points (at least one)."""
+
+    points: tuple[tuple[Decimal, Decimal], ...]
+
+    @classmethod
+    def from_leverage(cls, estimates: Mapping[str, Decimal] | None,
+                      single: Decimal | None, multiplier: Decimal) -> RateCurve | None:
+        """A curve from ``leverage_estimates`` (or the single ``leverage_estimate``).
+
+        None when nothing usable is published (no estimates, zero leverage or multiplier).
+        """
+        if multiplier <= 0:
+            return None
+        points: list[tuple[Decimal, Decimal]] = []
+        for key, lev in (estimates or {}).items():
+            try:
+                notional = Decimal(key)
+            except ArithmeticError:
+                continue
+            if lev > 0 and notional.is_finite() and notional > 0:
+                points.append((notional, Decimal(1) / (lev * multiplier)))
+        if not points and single is not None and single > 0:
+            points.append((Decimal(1), Decimal(1) / (single * multiplier)))
+        if not points:
+            return None
+        return cls(tuple(sorted(points)))
+
+    @classmethod
+    def flat(cls, rate: Decimal) -> RateCurve:
+        """A constant rate (e.g. observed on ``/margin/risk``: MM / notional)."""
+        return cls(((Decimal(1), rate),))
+
+    def rate(self, notional: Decimal) -> Decimal:
+        """The MM rate at ``notional``: linear between points, linear beyond them, never < 0."""
+        pts = self.points
+        if len(pts) == 1:
+            return pts[0][1]
+        i = 1
+        while i < len(pts) - 1 and notional > pts[i][0]:
+            i += 1
+        (n0, r0), (n1, r1) = pts[i - 1], pts[i]
+        rate = r0 + (r1 - r0) * (notional - n0) / (n1 - n0)
+        return max(rate, ZERO)
+
+
+def maintenance_margin(qty: Decimal, mark: Decimal, curve: RateCurve) -> Decimal:
+    """MM of a signed position at ``mark`` (0 when flat)."""
+    if qty == 0:
+        return ZERO
+    notional = abs(qty) * mark
+    return (notional * curve.rate(notional)).quantize(MONEY, rounding=MM_ROUNDING)
+
+
+def initial_margin(mm: Decimal, multiplier: Decimal) -> Decimal:
+    """IM from an already rounded MM (M1)."""
+    return (mm * multiplier).quantize(MONEY, rounding=IM_ROUNDING)
+
+
+def resting_orders_margin(qty: Decimal, bids: Decimal, asks: Decimal, mark: Decimal,
+                          curve: RateCurve, multiplier: Decimal) -> Decimal:
+    """Worst-side extra IM if every resting order of one market filled ([ASSUME], §3.5)."""
+    if bids == 0 and asks == 0:
+        return ZERO
+
+    def im(q: Decimal) -> Decimal:
+        return initial_margin(maintenance_margin(q, mark, curve), multiplier)
+
+    return max(ZERO, max(im(qty + bids), im(qty - asks)) - im(qty))
+
+
+def liquidation_price(qty: Decimal, cost: Decimal, cash: Decimal, rate: Decimal,
+                      threshold: Decimal) -> Decimal | None:
+    """Mark at which ``equity = threshold x MM`` for a lone position ([INF], §3.6).
+
+    ``cost`` is the signed cost basis (``qty x entry``); the rate is held constant.
+    None when flat or when no positive price solves it (the exchange omits it too).
+    """
+    if qty == 0:
+        return None
+    # cash + q*P - cost = T * |q| * P * m   =>   P = (cost - cash) / (q - T*|q|*m)
+    denominator = qty - threshold * abs(qty) * rate
+    if denominator == 0:
+        return None
+    price = (cost - cash) / denominator
+    if price <= 0:
+        return None
+    return price.quantize(MONEY, rounding=ROUND_HALF_UP)
+
+
+def funding_estimate(qty: Decimal, mark: Decimal, rate: Decimal) -> Decimal:
+    """Expected next funding payment, + received / - paid: ``-q x mark x rate`` ([INF], §4).
+
+    Not capped or dead-banded: the rate given is the exchange's running estimate.
+    """
+    return -qty * mark * rate
+
+
+def derive_status(fill_count: Decimal, remaining: Decimal, reason: str | None,
+                  previous: tuple[Decimal, Decimal] | None) -> OrderStatus:
+    """An order's status from its counts, as rest.md §6.3 says (there is no status field).
+
+    ``remaining > 0`` is resting. A finished order is ``executed`` when its last
+    event was a trade: ``last_update_reason == "Trade"``, or, without a reason, when
+    the new fills consumed everything that rested before (``previous`` = the last
+    known ``(fill_count, remaining_count)``) or, for a first-seen order, when it
+    filled at all (an IOC that filled). Otherwise it was ``canceled``.
+    """
+    if remaining > 0:
+        return "resting"
+    if reason == "Trade":
+        return "executed"
+    if reason in _CANCEL_REASONS:
+        return "canceled"
+    if previous is None:
+        return "executed" if fill_count > 0 else "canceled"
+    prev_fill, prev_remaining = previous
+    return "executed" if prev_remaining > 0 and fill_count - prev_fill >= prev_remaining \
+        else "canceled"
