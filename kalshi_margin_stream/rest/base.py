@@ -124,6 +124,7 @@ class RestBase:
         # Limits
         rate_limits: RateLimits = _DEFAULT_LIMITS,
         clock: Callable[[], float] | None = None,
+        max_in_flight: int | None = 100,
         # Policy
         retry: RetryPolicy = _DEFAULT_RETRY,
         rng: random.Random | None = None,
@@ -143,6 +144,10 @@ class RestBase:
         self._send: Send | None = send
         self.timeouts = timeouts
         self.limiter = RateLimiter(rate_limits, clock=clock)
+        # Tokens are taken only by requests that can go out at once (aiohttp pools 100
+        # connections by default): a token spent by a request still queued for a
+        # connection would reach the server late, bunched with later ones.
+        self._in_flight = asyncio.Semaphore(max_in_flight) if max_in_flight else None
         self.retry = retry
         self._rng = rng or random.Random()
         self._time_ms = time_ms or (lambda: time.time_ns() // 1_000_000)
@@ -187,6 +192,14 @@ class RestBase:
                          body: bytes | None, timeout: float | None) -> RestResponse:
         if self._state is not _State.OPEN or self._send is None:
             raise ClientClosed("use the REST client inside `async with` (or after open())")
+        if self._in_flight is None:
+            return await self._send_now(method, path, query, body, timeout)
+        async with self._in_flight:
+            return await self._send_now(method, path, query, body, timeout)
+
+    async def _send_now(self, method: str, path: str, query: dict[str, str],
+                        body: bytes | None, timeout: float | None) -> RestResponse:
+        assert self._send is not None
         kind = bucket_for(method, path)
         await self.limiter.acquire(kind, request_cost(method, path, query))
         full_path = self._root + path

@@ -84,16 +84,25 @@ class RateLimits:
     ``RateLimits(tier="premier")`` uses the tier table; ``RateLimits(read=BucketRate(...),
     write=BucketRate(...))`` sets the buckets directly (either one overrides the tier's);
     ``RateLimits(enabled=False)`` turns client-side limiting off.
+
+    ``burst_fraction`` of each bucket's capacity is all we spend in one burst: a burst
+    queued behind new connections reaches the server later than we sent it, while our
+    bucket already refills, so it arrives compressed. The held-back slice (10% =
+    0.1 s of a one-second bucket) absorbs that transit delay; the refill rate is
+    used in full.
     """
 
     tier: str = "basic"
     read: BucketRate | None = None
     write: BucketRate | None = None
     enabled: bool = True
+    burst_fraction: float = 0.9
 
     def __post_init__(self) -> None:
         if self.tier.lower() not in TIERS:
             raise ValueError(f"unknown tier {self.tier!r}; one of {', '.join(TIERS)}")
+        if not 0 < self.burst_fraction <= 1:
+            raise ValueError("burst_fraction must be in (0, 1]")
 
     def rates(self) -> tuple[BucketRate, BucketRate]:
         """(read, write) after overrides."""
@@ -199,9 +208,10 @@ class RateLimiter:
     def buckets(self) -> dict[str, TokenBucket]:
         if self._buckets is None:
             now = self._now()
-            read, write = self.limits.rates()
-            self._buckets = {"read": TokenBucket.full(read, now),
-                             "write": TokenBucket.full(write, now)}
+            frac = self.limits.burst_fraction
+            self._buckets = {
+                kind: TokenBucket.full(BucketRate(rate.refill_rate, rate.capacity * frac), now)
+                for kind, rate in zip(("read", "write"), self.limits.rates(), strict=True)}
         return self._buckets
 
     def set_limits(self, limits: RateLimits) -> None:

@@ -98,7 +98,8 @@ def test_tiers_and_overrides() -> None:
 
 async def test_limiter_waits_with_fake_clock_and_counts() -> None:
     clock = [0.0]
-    limiter = RateLimiter(RateLimits(read=BucketRate(1000, 20)), clock=lambda: clock[0])
+    limiter = RateLimiter(RateLimits(read=BucketRate(1000, 20), burst_fraction=1.0),
+                          clock=lambda: clock[0])
     assert await limiter.acquire("read", 10) == 0.0
     assert await limiter.acquire("read", 10) == 0.0
     waited = await limiter.acquire("read", 10)        # sleeps 10 ms for real
@@ -109,7 +110,8 @@ async def test_limiter_waits_with_fake_clock_and_counts() -> None:
 
 async def test_cancelled_waiter_gives_tokens_back() -> None:
     clock = [0.0]
-    limiter = RateLimiter(RateLimits(read=BucketRate(1, 10)), clock=lambda: clock[0])
+    limiter = RateLimiter(RateLimits(read=BucketRate(1, 10), burst_fraction=1.0),
+                          clock=lambda: clock[0])
     await limiter.acquire("read", 10)
     task = asyncio.create_task(limiter.acquire("read", 10))   # would wait 10 s
     await asyncio.sleep(0)
@@ -118,6 +120,15 @@ async def test_cancelled_waiter_gives_tokens_back() -> None:
         await task
     assert limiter.buckets()["read"].available(0.0) == pytest.approx(0)
     assert limiter.stats.requests["read"] == 1
+
+
+async def test_burst_fraction_holds_back_part_of_the_capacity() -> None:
+    limiter = RateLimiter(RateLimits(read=BucketRate(100, 100), burst_fraction=0.5),
+                          clock=lambda: 0.0)
+    assert limiter.limits.rates()[0].capacity == 100      # the configured budget
+    assert limiter.buckets()["read"].available(0.0) == 50  # what one burst may spend
+    with pytest.raises(ValueError):
+        RateLimits(burst_fraction=0)
 
 
 async def test_disabled_limiter_never_waits() -> None:
