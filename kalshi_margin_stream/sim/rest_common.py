@@ -212,6 +212,9 @@ async def _forced_fault(state: SimState, request: web.Request) -> web.StreamResp
     if fault.kind == "429":
         return json_response(RATE_LIMITED_BODY, 429)
     if fault.kind == "500":
+        if request.path == API_PREFIX + "/margin/exchange/status":
+            # Documented: the status endpoint answers 5xx with an ExchangeStatus body.
+            return json_response({"exchange_active": False, "trading_active": False}, 500)
         return json_response(INTERNAL_ERROR_BODY, 500)
     await asyncio.sleep(fault.hang_s)
     if fault.then == "drop":
@@ -252,7 +255,7 @@ async def _serve(state: SimState, request: web.Request, handler: Handler) -> web
     key_id = ""
     if not is_public:
         result = authenticate(state.keys, request.headers, request.method, request.path,
-                              state.now_ms())
+                              state.wall_ms())
         if isinstance(result, AuthFailure):
             return json_response(result.body, result.status)
         key_id = result.key_id

@@ -304,7 +304,7 @@ class Simulator(Controls):
 
     async def _ws_handler(self, request: web.Request) -> web.StreamResponse:
         state = self._state
-        result = authenticate(state.keys, request.headers, "GET", request.path, state.now_ms())
+        result = authenticate(state.keys, request.headers, "GET", request.path, state.wall_ms())
         if isinstance(result, AuthFailure):
             state.stats.ws_rejected_handshakes += 1
             return json_response(result.body, result.status)

@@ -67,6 +67,10 @@ ERROR_TEXT: dict[int, str] = {
 # is retired on margin, so we answer 11 "Invalid parameter" naming the ticker (UNCONFIRMED).
 UNKNOWN_MARKET_CODE = 11
 
+# ``unsubscribed`` always carries ``seq`` (required, >= 1, in the official AsyncAPI), even
+# for a sid that never sent a sequenced message; we then send 1 (UNCONFIRMED).
+MIN_UNSUBSCRIBED_SEQ = 1
+
 # Channels that require a market filter, and those that take one at all.
 _MARKETS_REQUIRED = {"orderbook_delta"}
 _MARKETS_IGNORED = {"order_group_updates"}
@@ -269,7 +273,8 @@ class WsSession:
                 out.append(_error(cmd_id, 7, sid=sid))
                 continue
             self._drop(sid)
-            out.append(Out(Unsubscribed(sid=sid, id=cmd_id, seq=sub.seq or None)))
+            seq = max(sub.seq, MIN_UNSUBSCRIBED_SEQ)
+            out.append(Out(Unsubscribed(sid=sid, id=cmd_id, seq=seq)))
         return out
 
     def _update(self, cmd_id: int | None, params: dict[str, Any]) -> list[Out]:

@@ -43,6 +43,12 @@ class SimState:
         """Exchange time: wall clock plus the offset that ``advance_clock`` accumulated."""
         return time.time_ns() // 1_000_000 + self.clock_offset_ms
 
+    @staticmethod
+    def wall_ms() -> int:
+        """Real wall-clock ms: what request signatures are checked against (clients sign
+        with their own clock, which ``advance_clock`` does not move)."""
+        return time.time_ns() // 1_000_000
+
     def advance_clock(self, ms: int) -> None:
         """Jump exchange time forward (funding, expiries, liquidations run at once)."""
         if ms < 0:
