@@ -112,8 +112,8 @@ class OrderTracker:
         """Apply one full snapshot; False when it is stale (and then nothing changes)."""
         done = self.finished.get(view.order_id)
         if done is not None:
-            # Never resurrect; a later final snapshot may still correct the outcome.
-            if view.remaining_count > 0 or view.fill_count < done.fill_count or view == done:
+            # Never resurrect; only a final snapshot with more fills may still correct it.
+            if view.remaining_count > 0 or view.fill_count <= done.fill_count:
                 self.stale += 1
                 return False
             self._finish(view)
@@ -171,16 +171,24 @@ class GroupTracker:
 
     def __init__(self) -> None:
         self.groups: dict[str, GroupView] = {}
-        self._deleted: OrderedDict[str, None] = OrderedDict()
+        self._deleted: OrderedDict[str, int | None] = OrderedDict()
+        """Deleted group ids (bounded) with the deletion time: late events cannot revive them."""
         self.unknown_events = 0
 
     def apply(self, body: OrderGroupBody) -> bool:
-        """Apply one event; False for an unknown event type or an event on a deleted group."""
+        """Apply one event; False when unknown, older than the group's state, or on a
+        deleted group (a ``created`` newer than the deletion starts it afresh)."""
         gid = body.order_group_id
-        if gid in self._deleted and body.event_type != "created":
-            return False
-        group = self.groups.get(gid) or GroupView(gid)
         kind = body.event_type
+        if gid in self._deleted:
+            deleted_ms = self._deleted[gid]
+            if kind != "created" or deleted_ms is None or body.ts_ms is None \
+                    or body.ts_ms <= deleted_ms:
+                return False
+        group = self.groups.get(gid) or GroupView(gid)
+        if group.updated_ms is not None and body.ts_ms is not None \
+                and body.ts_ms < group.updated_ms:
+            return False
         if kind in ("created", "limit_updated"):
             group = replace(group, contracts_limit=body.contracts_limit_fp, updated_ms=body.ts_ms)
             if kind == "created":
@@ -192,7 +200,7 @@ class GroupTracker:
             group = replace(group, triggered=False, updated_ms=body.ts_ms)
         elif kind == "deleted":
             self.groups.pop(gid, None)
-            self._deleted[gid] = None
+            self._deleted[gid] = body.ts_ms
             while len(self._deleted) > MAX_FINISHED_KEPT:
                 self._deleted.popitem(last=False)
             return True
