@@ -347,6 +347,10 @@ class WsSession:
         if self._by_channel.get(sub.channel) == sid:
             del self._by_channel[sub.channel]
 
+    def internal_error(self) -> Out:
+        """The answer when handling a command failed unexpectedly (code 1, no sid)."""
+        return _error(None, 1)
+
     def kill(self, sid: int, code: int = 25) -> Out | None:
         """End ``sid`` with a terminal error (25 = buffer overflow); None if unknown."""
         sub = self._subs.get(sid)

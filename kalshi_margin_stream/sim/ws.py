@@ -146,14 +146,20 @@ class Connection:
 
     async def _reader(self) -> None:
         async for msg in self._ws:
-            if msg.type == WSMsgType.TEXT:
+            if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                 self._stats.ws_commands += 1
-                self.deliver(self.session.receive(msg.data))
-            elif msg.type == WSMsgType.BINARY:
-                self._stats.ws_commands += 1
-                self.deliver(self.session.receive(msg.data))
+                self._handle(msg.data)
             elif msg.type == WSMsgType.ERROR:
                 break
+
+    def _handle(self, data: str | bytes) -> None:
+        try:
+            outs = self.session.receive(data)
+        except Exception:  # a bug in a handler must not end the connection
+            log.exception("conn %d: command handling failed", self.conn_id)
+            self._stats.events["command_errors"] += 1
+            outs = [self.session.internal_error()]
+        self.deliver(outs)
 
     async def _wait_unstalled(self) -> None:
         loop = asyncio.get_running_loop()
