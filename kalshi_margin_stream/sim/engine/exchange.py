@@ -13,6 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from . import accounts, clock, groups, queries, trading
+from .audit import audit, ledger_totals
 from .config import ExchangeConfig
 from .errors import invalid_parameters, not_found
 from .events import Event, FillEvent, FundingPayment, PublicTrade
@@ -349,26 +350,7 @@ class Exchange:
         """Money accounting for tests: see :mod:`.ledger` for the exact invariant."""
         return ledger_totals(self._st)
 
+    def audit(self) -> list[str]:
+        """Violated invariants (books, indexes, exposure, ledger); empty when healthy."""
+        return audit(self._st)
 
-def ledger_totals(st: State) -> dict[str, Decimal]:
-    """Totals behind the ledger invariant (see :mod:`.ledger`).
-
-    Keys: ``cash`` (margin + event-contract cash of every user), ``deposits``,
-    ``realized``, ``cost_basis``, ``fees_collected``, ``funding_residual``, and
-    ``net_position:<ticker>`` per market.
-    """
-    zero = Decimal(0)
-    cash = realized = cost = zero
-    net: dict[str, Decimal] = {t: zero for t in st.markets}
-    for acct in st.accounts.values():
-        cash += acct.event_balance
-        for sub in acct.subaccounts.values():
-            cash += sub.cash
-            for t, pos in sub.positions.items():
-                realized += pos.realized
-                cost += pos.cost
-                net[t] += pos.qty
-    out = {"cash": cash, "deposits": st.deposits, "realized": realized, "cost_basis": cost,
-           "fees_collected": st.fees_collected, "funding_residual": st.funding_residual}
-    out.update({f"net_position:{t}": q for t, q in net.items()})
-    return out
