@@ -8,9 +8,7 @@ import aiohttp
 from websockets.exceptions import ConnectionClosed
 
 from kalshi_margin_stream.sim import Simulator
-from kalshi_margin_stream.sim.testing import running_simulator
-
-from .conftest import Rest, Ws, open_ws
+from kalshi_margin_stream.sim.testing import Rest, Ws, open_ws, running_simulator
 
 BTC = "KXBTCPERP"
 

@@ -13,9 +13,7 @@ import pytest
 
 from kalshi_margin_stream.core.auth import Credentials
 from kalshi_margin_stream.sim import Simulator
-from kalshi_margin_stream.sim.testing import running_simulator, signed_headers, ws_headers
-
-from .conftest import open_ws
+from kalshi_margin_stream.sim.testing import open_ws, running_simulator, signed_headers, ws_headers
 
 BTC = "KXBTCPERP"
 

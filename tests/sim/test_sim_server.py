@@ -14,9 +14,7 @@ from websockets.exceptions import InvalidStatus
 
 from kalshi_margin_stream.core.auth import Credentials
 from kalshi_margin_stream.sim import Simulator
-from kalshi_margin_stream.sim.testing import ws_headers
-
-from .conftest import Rest, Ws, open_ws
+from kalshi_margin_stream.sim.testing import Rest, Ws, open_ws, ws_headers
 
 DATA = Path(__file__).parent / "data"
 BTC = "KXBTCPERP"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -33,6 +34,11 @@ from kalshi_margin_stream.sim.feed import (
     UserFill,
 )
 from kalshi_margin_stream.sim.session import Out, WsSession
+
+
+def m(out: Out) -> Any:
+    """The message, untyped: tests read fields of whichever type it is."""
+    return out.msg
 
 D = Decimal
 MARKETS = ["AAA", "BBB", "CCC"]
@@ -77,22 +83,22 @@ def test_orderbook_subscribe_sends_ack_then_snapshots_then_sequenced_deltas(s: W
     outs = cmd(s, {"id": 1, "cmd": "subscribe",
                    "params": {"channels": ["orderbook_delta"], "market_tickers": ["AAA", "BBB"]}})
     assert isinstance(outs[0].msg, Subscribed) and outs[0].msg.id == 1
-    sid = outs[0].msg.msg.sid
-    snaps = [o.msg for o in outs[1:]]
-    assert [type(m) for m in snaps] == [OrderbookSnapshot, OrderbookSnapshot]
-    assert [(m.msg.market_ticker, m.seq) for m in snaps  # type: ignore[union-attr]
+    sid = m(outs[0]).msg.sid
+    snaps = [m(o) for o in outs[1:]]
+    assert [type(x) for x in snaps] == [OrderbookSnapshot, OrderbookSnapshot]
+    assert [(x.msg.market_ticker, x.seq) for x in snaps
             ] == [("AAA", 1), ("BBB", 2)]
     d = s.on_feed(delta("AAA")) + s.on_feed(delta("CCC")) + s.on_feed(delta("BBB"))
-    assert [(o.msg.seq, o.sid) for o in d] == [(3, sid), (4, sid)]  # type: ignore[union-attr]
+    assert [(m(o).seq, o.sid) for o in d] == [(3, sid), (4, sid)]
 
 
 def test_each_channel_gets_its_own_sid(s: WsSession) -> None:
     outs = cmd(s, {"id": 4, "cmd": "subscribe", "params": {"channels": ["trade", "ticker"]}})
-    sids = [o.msg.msg.sid for o in outs if isinstance(o.msg, Subscribed)]
-    assert sids == [1, 2] and all(o.msg.id == 4 for o in outs)  # type: ignore[union-attr]
+    sids = [m(o).msg.sid for o in outs if isinstance(m(o), Subscribed)]
+    assert sids == [1, 2] and all(m(o).id == 4 for o in outs)
     listed = cmd(s, {"id": 5, "cmd": "list_subscriptions"})
     assert isinstance(listed[0].msg, OkMessage)
-    assert [(i.channel, i.sid) for i in listed[0].msg.msg] == [  # type: ignore[union-attr]
+    assert [(i.channel, i.sid) for i in m(listed[0]).msg] == [
         ("trade", 1), ("ticker", 2)]
 
 
@@ -102,7 +108,7 @@ def test_trade_seq_spans_markets_and_ticker_has_none(s: WsSession) -> None:
     trades = [s.on_feed(TradePrint(TradeBody(trade_id=str(i), market_ticker=t, price=D(1),
                                              count=D(1), taker_side="bid", ts_ms=1)))[0]
               for i, t in enumerate(["AAA", "BBB", "AAA"])]
-    assert [o.msg.seq for o in trades] == [1, 2, 3]  # type: ignore[union-attr]
+    assert [m(o).seq for o in trades] == [1, 2, 3]
     assert all(isinstance(o.msg, Trade) for o in trades)
     tick = s.on_tickers([FakeView().ticker_body("BBB")])
     assert len(tick) == 1 and isinstance(tick[0].msg, Ticker)
@@ -130,7 +136,7 @@ def test_private_channels_only_reach_their_user(s: WsSession) -> None:
     assert len(s.on_feed(UserFill("me", fill))) == 1
     assert len(s.on_feed(OrderChange("me", order))) == 1
     g = s.on_feed(GroupChange("me", group))
-    assert g[0].msg.seq == 1  # type: ignore[union-attr]
+    assert m(g[0]).seq == 1
     mine = s.on_feed(delta("AAA", owner="me", coid="c1"))[0].msg
     theirs = s.on_feed(delta("AAA", owner="other", coid="c2"))[0].msg
     assert isinstance(mine, OrderbookDelta) and mine.msg.client_order_id == "c1"
@@ -145,7 +151,7 @@ def test_update_subscription_add_delete_and_get_snapshot(s: WsSession) -> None:
     add = cmd(s, {"id": 2, "cmd": "update_subscription",
                   "params": {"sids": [1], "market_tickers": ["BBB"], "action": "add_markets"}})
     assert isinstance(add[0].msg, OkMessage)
-    assert add[0].msg.msg.market_tickers == ["AAA", "BBB"]  # type: ignore[union-attr]
+    assert m(add[0]).msg.market_tickers == ["AAA", "BBB"]
     assert isinstance(add[1].msg, OrderbookSnapshot) and add[1].msg.seq == 2
     snap = cmd(s, {"id": 3, "cmd": "update_subscription",
                    "params": {"sid": 1, "market_tickers": ["AAA"], "action": "get_snapshot"}})
@@ -153,7 +159,7 @@ def test_update_subscription_add_delete_and_get_snapshot(s: WsSession) -> None:
     assert snap[0].msg.id == 3 and snap[0].msg.seq == 3
     rm = cmd(s, {"id": 4, "cmd": "update_subscription",
                  "params": {"sid": 1, "market_ticker": "AAA", "action": "delete_markets"}})
-    assert rm[0].msg.msg.market_tickers == ["BBB"]  # type: ignore[union-attr]
+    assert m(rm[0]).msg.market_tickers == ["BBB"]
     assert s.on_feed(delta("AAA")) == []
     unsub = cmd(s, {"id": 5, "cmd": "unsubscribe", "params": {"sids": [1]}})
     assert isinstance(unsub[0].msg, Unsubscribed) and unsub[0].msg.seq == 3
@@ -165,8 +171,8 @@ def test_resubscribe_adds_markets_to_the_same_sid(s: WsSession) -> None:
             "params": {"channels": ["orderbook_delta"], "market_ticker": "AAA"}})
     again = cmd(s, {"id": 2, "cmd": "subscribe",
                     "params": {"channels": ["orderbook_delta"], "market_tickers": ["AAA", "CCC"]}})
-    assert again[0].msg.msg.sid == 1  # type: ignore[union-attr]
-    assert [o.msg.msg.market_ticker for o in again[1:]] == ["CCC"]  # type: ignore[union-attr]
+    assert m(again[0]).msg.sid == 1
+    assert [m(o).msg.market_ticker for o in again[1:]] == ["CCC"]
 
 
 @pytest.mark.parametrize(("frame", "code"), [
