@@ -102,7 +102,8 @@ async def test_every_endpoint_round_trips(env: Env) -> None:
     placed = await rest.create_order(TICKER, "bid", 2, price, client_order_id="rt-1")
     assert _ledger_orders(sim, "rt-1") == [placed.order_id]
     order = await rest.get_order(placed.order_id)
-    assert (order.client_order_id, order.price, order.remaining_count) == ("rt-1", price, Decimal(2))
+    assert (order.client_order_id, order.price) == ("rt-1", price)
+    assert order.remaining_count == 2
     assert order.created_time_ms is not None and order.created_time_ms > 1_700_000_000_000
     amended = await rest.amend_order(placed.order_id, ticker=TICKER, side="bid", price=price,
                                      count=3)
