@@ -212,6 +212,9 @@ class MarginState:
                 continue
             cash = entry.account_equity - self._rest_upnl.get(entry.subaccount, ZERO)
             self._cash[entry.subaccount] = CashBase(cash, as_of_ms, entry)
+            for (sub, _), ledger in self._ledgers.items():
+                if sub == entry.subaccount:
+                    ledger.forget_cash_before(as_of_ms)
             applied = True
         if not applied and balance.subaccount_balances:
             self._counters["rest_reads_older"] += 1

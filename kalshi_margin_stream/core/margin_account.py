@@ -95,11 +95,8 @@ def build_account(sub: int, ledgers: Mapping[str, PositionLedger], orders: Itera
     for ledger in ledgers.values():
         realized += ledger.realized
         fees += ledger.fees
-        if cash_base is None:
-            continue
-        for rec, pnl in ledger.effects():
-            if rec.ts_ms > cash_base.as_of_ms:
-                cash += (pnl or ZERO) - rec.fee
+        if cash_base is not None:
+            cash += ledger.cash_delta(cash_base.as_of_ms)
     if cash_base is None:
         cash = realized - fees
 

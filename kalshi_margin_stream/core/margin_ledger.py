@@ -168,6 +168,8 @@ class PositionLedger:
         self.base_as_of_ms: int | None = None
         self._archived_realized = ZERO
         self._archived_fees = ZERO
+        self._archived_cash: list[tuple[int, Decimal]] = []
+        """(ts, realised - fee) of fills a rebase dropped, kept until a balance read covers them."""
         self._fills: list[FillRecord] = []
         self._keys: list[tuple[int, Decimal, str]] = []
         self.qty = ZERO
@@ -190,6 +192,22 @@ class PositionLedger:
     def effects(self) -> list[tuple[FillRecord, Decimal | None]]:
         """The fills after the baseline with the PnL each realised (None = unknown entry)."""
         return list(zip(self._fills, self._effects, strict=True))
+
+    def cash_delta(self, since_ms: int) -> Decimal:
+        """Realised PnL minus fees of the fills after ``since_ms`` (a balance read's time).
+
+        Counts fills a position rebase already folded away, so cash does not depend
+        on whether positions or the balance were read last.
+        """
+        delta = sum((d for ts, d in self._archived_cash if ts > since_ms), ZERO)
+        for rec, pnl in zip(self._fills, self._effects, strict=True):
+            if rec.ts_ms > since_ms:
+                delta += (pnl or ZERO) - rec.fee
+        return delta
+
+    def forget_cash_before(self, as_of_ms: int) -> None:
+        """Drop archived cash effects a balance read at ``as_of_ms`` includes."""
+        self._archived_cash = [(ts, d) for ts, d in self._archived_cash if ts > as_of_ms]
 
     def add(self, rec: FillRecord) -> bool:
         """Place a new fill; False when it is not newer than the REST baseline."""
@@ -224,6 +242,7 @@ class PositionLedger:
             else:
                 self._archived_realized += realized or ZERO
                 self._archived_fees += rec.fee
+                self._archived_cash.append((rec.ts_ms, (realized or ZERO) - rec.fee))
         self._fills = keep
         self._keys = [f.sort_key() for f in keep]
         self.replay()

@@ -436,3 +436,23 @@ def test_snapshot_is_immutable() -> None:
     with pytest.raises(AttributeError):
         snap.fills_count = 3  # type: ignore[misc]
     assert snap.as_of_ms == 7
+
+
+def test_cash_keeps_fills_a_later_position_read_folded_in() -> None:
+    state = MarginState()
+    state.reconcile_balance(BalanceResponse(subaccount_balances=[
+        SubaccountBalance(subaccount=0, account_equity=D("100.0000"))]), as_of_ms=1000,
+        positions=PositionsResponse(positions=[]))
+    state.apply_fill(fill("t1", "bid", "2", "6.0000", "2", 2000, fee="0.0100"))
+    state.apply_fill(fill("t2", "ask", "1", "6.5000", "1", 3000, fee="0.0100"))
+    expected = D("100.0000") + D("0.5000") - D("0.0200")
+    assert state.snapshot().account(0).cash == expected
+    state.reconcile_positions(PositionsResponse(positions=[
+        Position(market_ticker=BTC, position=D("1.00"), entry_price=D("6.0000"))]),
+        as_of_ms=4000)
+    acct = state.snapshot().account(0)
+    assert acct.cash == expected and acct.realized_pnl == D("0.5000")
+    # A balance read after the fills includes them: nothing is added twice.
+    state.reconcile_balance(BalanceResponse(subaccount_balances=[
+        SubaccountBalance(subaccount=0, account_equity=D("100.4800"))]), as_of_ms=5000)
+    assert state.snapshot().account(0).cash == D("100.4800")
