@@ -261,3 +261,25 @@ def test_intra_exchange_transfer_moves_event_cash_and_replays() -> None:
         ex.intra_exchange_transfer("u", source="event_contract", destination="margined",
                                    amount_centicents=1, client_transfer_id=None, now_ms=T0)
     assert_ledger(ex)
+
+
+def test_liquidation_on_a_thin_book_is_retried_at_most_once_a_second() -> None:
+    ex = exchange()
+    ex.add_user("mm", cash=BIG, synthetic=True)
+    ex.add_user("u", cash=D("20"))
+    order(ex, "mm", "ask", 20, "10.0000")
+    order(ex, "u", "bid", 10, "10.0000", tif="immediate_or_cancel")
+    order(ex, "mm", "bid", 4, "9.0000")
+    events = ex.move_price("TEST", D("9.0000"), now_ms=T0)
+    assert len(of_type(events, LiquidationTriggered)) == 1
+    [pos] = ex.positions("u")
+    assert pos.position == 6  # only 4 lots of bids within the liquidation price
+    # still in breach, but retried only after a second
+    assert of_type(ex.move_price("TEST", D("8.0000"), now_ms=T0 + 999),
+                   LiquidationTriggered) == []
+    assert of_type(order(ex, "mm", "bid", 10, "8.0000", now_ms=T0 + 999).events,
+                   LiquidationTriggered) == []
+    events = ex.advance_to(T0 + 1_000)
+    assert len(of_type(events, LiquidationTriggered)) == 1
+    assert ex.positions("u") == []
+    assert_ledger(ex)

@@ -250,3 +250,12 @@ def test_ticker_update_only_when_the_top_changes(ex: Exchange) -> None:
     top = order(ex, "a", "ask", 1, "10.1000")
     [tick] = of_type(top.events, TickerUpdate)
     assert tick.stats.ask == D("10.1000") and tick.stats.ask_size == 2
+
+
+def test_amended_order_rests_again_with_reason_amend(ex: Exchange) -> None:
+    oid = order(ex, "a", "ask", 2, "10.2000", coid="am").order.order_id
+    res = ex.amend_order("a", oid, ticker="TEST", side="ask", price=D("10.3000"), count=D(2),
+                         now_ms=T0)
+    deltas = [(d.price, d.delta, d.last_update_reason) for d in of_type(res.events, BookDelta)]
+    assert deltas == [(D("10.2000"), -2, "Amend"), (D("10.3000"), 2, "Amend")]
+    assert ex.orderbook("TEST").asks == [(D("10.3000"), 2)]

@@ -115,3 +115,30 @@ def test_parameters_and_fee_tiers(ex: Exchange) -> None:
     assert (ft.maker_fee_rates, ft.taker_fee_rates) == ({"TEST": D("0.0005")},
                                                          {"TEST": D("0.0012")})
     assert ft.tier_rates[0] == (0, D("0.0005"), D("0.0012"))
+
+
+def test_trades_across_markets_interleave_newest_first() -> None:
+    from kalshi_margin_stream.sim.engine.testing import market
+
+    ex = exchange(market("A"), market("B"))
+    ex.add_user("a", cash=BIG)
+    ex.add_user("b", cash=BIG)
+    for i, t in enumerate(["A", "B", "A"]):
+        order(ex, "b", "ask", 1, "10.1000", ticker=t)
+        order(ex, "a", "bid", 1, "10.1000", ticker=t, tif="immediate_or_cancel", now_ms=T0 + i)
+    p1 = ex.trades(limit=2)
+    p2 = ex.trades(limit=2, cursor=p1.cursor)
+    assert [t.ticker for t in p1.items + p2.items] == ["A", "B", "A"]
+    assert [t.ts_ms for t in p1.items + p2.items] == [T0 + 2, T0 + 1, T0]
+    assert p2.cursor == ""
+
+
+def test_volume_24h_rolls_off(ex: Exchange) -> None:
+    order(ex, "b", "ask", 10, "10.1000")
+    order(ex, "a", "bid", 3, "10.1000", tif="immediate_or_cancel")
+    day = 24 * 3600 * 1000
+    order(ex, "a", "bid", 2, "10.1000", tif="immediate_or_cancel", now_ms=T0 + day - 60_000)
+    ex.advance_to(T0 + day + 60_000)
+    m = ex.market("TEST")
+    assert (m.volume, m.volume_24h) == (5, 2)
+    assert m.volume_24h_notional == D("20.2000")

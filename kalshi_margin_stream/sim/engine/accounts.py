@@ -113,5 +113,5 @@ def list_transfers(st: State, user_id: str, limit: int, cursor: str | None) -> P
     from .queries import page_newest_first
 
     items = st.account(user_id).transfers
-    return page_newest_first([(i, t) for i, t in enumerate(items)], limit, cursor,
+    return page_newest_first([(i + 1, t) for i, t in enumerate(items)], limit, cursor,
                              lambda _t: True)

@@ -331,8 +331,9 @@ class Exchange:
     def fee_tiers(self) -> FeeTiers:
         return queries.fee_tiers(self._st)
 
-    def funding_estimate(self, ticker: str) -> FundingEstimate:
-        return queries.funding_estimate(self._st, ticker)
+    def funding_estimate(self, ticker: str, *, now_ms: int | None = None) -> FundingEstimate:
+        """Current funding-rate estimate (``now_ms`` moves the clock first, if given)."""
+        return queries.funding_estimate(self._st, ticker, now_ms)
 
     def funding_rates_historical(self, *, ticker: str | None = None,
                                  start_ms: int | None = None,

@@ -32,6 +32,15 @@ MAX_TRADES = 200_000
 """Public trades kept for REST paging (older ones age out, like Kalshi's history)."""
 
 
+class _Bucket:
+    __slots__ = ("minute", "count", "notional")
+
+    def __init__(self, minute: int) -> None:
+        self.minute = minute
+        self.count = ZERO
+        self.notional = ZERO
+
+
 def _median3(a: Decimal, b: Decimal, c: Decimal) -> Decimal:
     return max(min(a, b), min(max(a, b), c))
 
@@ -46,7 +55,9 @@ class MarketState:
         self.volume = ZERO
         self.volume_notional = ZERO
         self.open_interest = ZERO
-        self._minutes: deque[list[int | Decimal]] = deque()  # [minute, count, notional]
+        self._minutes: deque[_Bucket] = deque()
+        self._v24 = ZERO
+        self._n24 = ZERO
         self.reference = PricePoint(cfg.initial_reference_price, now_ms)
         self.settlement_mark = PricePoint(cfg.initial_reference_price, now_ms)
         self.liquidation_mark = PricePoint(cfg.initial_reference_price, now_ms)
@@ -123,21 +134,23 @@ class MarketState:
         self.volume += trade.count
         self.volume_notional += notional
         minute = trade.ts_ms // MINUTE_MS
-        if self._minutes and self._minutes[-1][0] == minute:
-            bucket = self._minutes[-1]
-            bucket[1] = Decimal(bucket[1]) + trade.count
-            bucket[2] = Decimal(bucket[2]) + notional
-        else:
-            self._minutes.append([minute, trade.count, notional])
+        if not self._minutes or self._minutes[-1].minute != minute:
+            self._minutes.append(_Bucket(minute))
+        bucket = self._minutes[-1]
+        bucket.count += trade.count
+        bucket.notional += notional
+        self._v24 += trade.count
+        self._n24 += notional
         self.ts_ms = trade.ts_ms
 
     def volume_24h(self, now_ms: int) -> tuple[Decimal, Decimal]:
+        """Contracts and notional traded in the last 24 h (minute buckets, running sums)."""
         oldest = (now_ms - DAY_MS) // MINUTE_MS
-        while self._minutes and int(self._minutes[0][0]) <= oldest:
-            self._minutes.popleft()
-        count = sum((Decimal(b[1]) for b in self._minutes), ZERO)
-        notional = sum((Decimal(b[2]) for b in self._minutes), ZERO)
-        return count, notional
+        while self._minutes and self._minutes[0].minute <= oldest:
+            gone = self._minutes.popleft()
+            self._v24 -= gone.count
+            self._n24 -= gone.notional
+        return self._v24, self._n24
 
     def update_marks(self, now_ms: int) -> None:
         bid, ask = self.book.best_bid(), self.book.best_ask()
@@ -162,7 +175,8 @@ class MarketState:
         return (None if bids is None else (bids.price, bids.total),
                 None if asks is None else (asks.price, asks.total),
                 self.last_price, self.volume, self.reference.price,
-                self.settlement_mark.price, self.liquidation_mark.price, self.status)
+                self.settlement_mark.price, self.liquidation_mark.price, self.status,
+                self.interval_start_ms)
 
     def ticker_changed(self) -> bool:
         """True once per change of the ticker-worthy state (then remembered)."""

@@ -43,8 +43,9 @@ def _forget_if_done(st: State, o: Order) -> None:
             st.orders.pop(o.order_id, None)
 
 
-def rest(st: State, ctx: Ctx, o: Order) -> None:
-    """Put a (validated, unmatched) remainder on the book."""
+def rest(st: State, ctx: Ctx, o: Order, reason: str | None = None) -> None:
+    """Put a (validated, unmatched) remainder on the book (``reason`` for its BookDelta:
+    None for a new order, ``Amend`` for an amended one)."""
     st.markets[o.ticker].book.side(o.side).add(o)
     acct = st.accounts[o.user_id]
     acct.resting[o.order_id] = None
@@ -52,7 +53,7 @@ def rest(st: State, ctx: Ctx, o: Order) -> None:
     if o.group_id is not None:
         st.groups[o.group_id].orders[o.order_id] = None
     st.add_expiry(o)
-    _delta(ctx, o, o.remaining, None)
+    _delta(ctx, o, o.remaining, reason)
     ctx.touch(o.ticker)
 
 
@@ -183,7 +184,9 @@ def _execute(st: State, ctx: Ctx, taker: Order, maker: Order, qty: Decimal) -> N
     _delta(ctx, maker, -qty, REASON.TRADE)
     trade = PublicTrade(trade_id=st.ids.uuid(), ticker=taker.ticker, price=price, count=qty,
                         taker_side=taker.side, ts_ms=ctx.now_ms)
-    m.record_trade(st.next_seq(), trade)
+    seq = st.next_seq()
+    m.record_trade(seq, trade)
+    st.trades.append((seq, trade))
     ctx.emit(trade)
     ctx.emit(_fill_side(st, ctx, taker, qty, price, True, trade.trade_id))
     ctx.emit(_fill_side(st, ctx, maker, qty, price, False, trade.trade_id))
@@ -197,6 +200,8 @@ def match(st: State, ctx: Ctx, taker: Order) -> str | None:
 
     Returns the reason the taker must stop and drop its remainder (``SelfTradeCancel``
     or the group-cancel reason), or None when it may rest / be treated per its TIF.
+    Self-trade prevention applies between orders of the same ``user_id``, whatever their
+    subaccounts (UNCONFIRMED: Kalshi does not say whether subaccounts are separate).
     """
     window = st.config.order_group_window_ms
     book_side = st.markets[taker.ticker].book.opposite(taker.side)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from collections import deque
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import TypeVar
@@ -58,36 +58,30 @@ def _parse_cursor(cursor: str | None) -> int | None:
     return value
 
 
-def page_newest_first(items: Sequence[tuple[int, T]], limit: int, cursor: str | None,
-                      keep: Callable[[T], bool]) -> Page[T]:
+def page_newest_first(items: Sequence[tuple[int, T]] | deque[tuple[int, T]], limit: int,
+                      cursor: str | None, keep: Callable[[T], bool]) -> Page[T]:
     """Page ``(seq, item)`` pairs (ascending seq) newest first.
 
     The cursor is the seq of the last item returned: the next page starts strictly
-    below it, so items added meanwhile never shift a page (a stable cursor).
+    below it, so items added meanwhile never shift a page (a stable cursor). Walks from
+    the newest end without copying, so recent pages are cheap.
     """
     if limit < 1 or limit > MAX_LIMIT:
         raise invalid_parameters(f"limit must be 1..{MAX_LIMIT}")
     before = _parse_cursor(cursor)
-    end = len(items)
-    if before is not None:
-        end = bisect_left([s for s, _ in items], before) if items else 0
     out: list[T] = []
     last_seq = 0
-    i = end - 1
-    while i >= 0:
-        seq, item = items[i]
-        i -= 1
-        if keep(item):
-            out.append(item)
-            last_seq = seq
-            if len(out) == limit:
-                break
     more = False
-    while i >= 0:
-        if keep(items[i][1]):
+    for seq, item in reversed(items):
+        if before is not None and seq >= before:
+            continue
+        if not keep(item):
+            continue
+        if len(out) == limit:
             more = True
             break
-        i -= 1
+        out.append(item)
+        last_seq = seq
     return Page(items=out, cursor=str(last_seq) if more else "")
 
 
@@ -100,10 +94,7 @@ def orderbook(st: State, ticker: str, depth: int) -> BookView:
 
 def trades(st: State, ticker: str | None, min_ts: int | None, max_ts: int | None, limit: int,
            cursor: str | None) -> Page[PublicTrade]:
-    if ticker is not None:
-        pairs = list(st.market(ticker).trades)
-    else:
-        pairs = sorted((p for m in st.markets.values() for p in m.trades), key=lambda p: p[0])
+    pairs = st.market(ticker).trades if ticker is not None else st.trades
 
     def keep(t: PublicTrade) -> bool:
         return (min_ts is None or t.ts_ms >= min_ts) and (max_ts is None or t.ts_ms <= max_ts)
@@ -249,8 +240,10 @@ def fee_tiers(st: State) -> FeeTiers:
         tier_rates=[(n, Decimal(mk), Decimal(tk)) for n, mk, tk in FEE_TIER_ROWS])
 
 
-def funding_estimate(st: State, ticker: str) -> FundingEstimate:
+def funding_estimate(st: State, ticker: str, now_ms: int | None) -> FundingEstimate:
     m = st.market(ticker)
+    if now_ms is not None:
+        st.tick(now_ms)
     now = st.now_ms
     m.accumulate(now)
     return FundingEstimate(ticker=ticker, computed_time_ms=now, funding_rate=m.funding_estimate,

@@ -19,6 +19,9 @@ ZERO = Decimal(0)
 # Liquidation orders are IOC at the liquidation mark -/+ 10% (UNCONFIRMED: Kalshi does not
 # publish how its system orders are priced).
 LIQUIDATION_SLIPPAGE = Decimal("0.10")
+# A subaccount whose liquidation order found too little liquidity is retried at most once
+# per this many ms (so a thin book does not make every call re-liquidate).
+LIQUIDATION_RETRY_MS = 1_000
 
 
 def user_usage(st: State, acct: Account) -> dict[str, Decimal]:
@@ -112,7 +115,11 @@ def check_liquidations(st: State, ctx: Ctx, tickers: list[str]) -> None:
         acct = st.accounts[user_id]
         if acct.synthetic:
             continue
+        last = st.liquidated.get((user_id, number))
+        if last is not None and ctx.now_ms - last < LIQUIDATION_RETRY_MS:
+            continue
         sub = acct.subaccounts[number]
         ratio = summarize(sub, st.configs, marks).margin_ratio
         if ratio is not None and ratio >= threshold:
+            st.liquidated[(user_id, number)] = ctx.now_ms
             _liquidate(st, ctx, acct, sub, ratio)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import heapq
 import random
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .config import ExchangeConfig, MarketConfig
 from .errors import invalid_parameters, not_found
-from .events import Event, TickerUpdate
+from .events import Event, PublicTrade, TickerUpdate
 from .ledger import Account, Subaccount
-from .market import MarketState
+from .market import MAX_TRADES, MarketState
 from .orders import Order
 
 __all__ = ["IdGen", "State", "Ctx", "Group"]
@@ -94,6 +95,10 @@ class State:
         # Non-synthetic (user, subaccount) pairs with a position, per market (liquidation scan).
         self.holders: dict[str, dict[tuple[str, int], None]] = {t: {} for t in self.markets}
         self.transfers: dict[str, tuple[str, str]] = {}
+        self.liquidated: dict[tuple[str, int], int] = {}
+        """Last liquidation time per (user, subaccount): throttles retries on thin books."""
+        self.trades: deque[tuple[int, PublicTrade]] = deque(maxlen=MAX_TRADES)
+        """All markets' public trades, oldest first (REST ``trades`` without a ticker)."""
 
     def next_seq(self) -> int:
         self.seq += 1

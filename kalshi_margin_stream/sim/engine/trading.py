@@ -75,7 +75,7 @@ def _user_order(st: State, user_id: str, order_id: str, subaccount: int | None) 
     return o
 
 
-def _take(st: State, ctx: Ctx, o: Order) -> None:
+def _take(st: State, ctx: Ctx, o: Order, *, amended: bool = False) -> None:
     """Run a new or re-priced order through post-only / FOK / matching, then rest or drop
     its remainder per its time in force. Emits the order's final OrderUpdate."""
     m = st.markets[o.ticker]
@@ -94,7 +94,7 @@ def _take(st: State, ctx: Ctx, o: Order) -> None:
         o.remaining = ZERO
         o.last_update_reason = stop
     elif o.remaining > 0:
-        rest(st, ctx, o)
+        rest(st, ctx, o, REASON.AMEND if amended else None)
     o.updated_ts_ms = ctx.now_ms
     ctx.emit(OrderUpdate(order=o.view()))
 
@@ -221,7 +221,7 @@ def amend_order(st: State, acct: Account, order_id: str, *, ticker: str, side: S
     o.price = price
     o.remaining = new_remaining
     o.last_update_reason = REASON.AMEND
-    _take(st, ctx, o)
+    _take(st, ctx, o, amended=True)
     return _result(o, before_fill, wrap_up(st, ctx))
 
 

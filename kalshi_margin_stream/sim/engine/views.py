@@ -186,7 +186,8 @@ class SubaccountBalance:
     resting_orders_margin: Decimal
     available_balance: Decimal
     margin_ratio: Decimal | None
-    """maintenance_margin / account_equity (None when MM is 0); margin-model.md M10."""
+    """maintenance_margin / account_equity (margin-model.md M10): None when MM is 0,
+    ``Decimal("Infinity")`` when equity <= 0 with MM > 0. Not a Kalshi field."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
