@@ -132,6 +132,14 @@ async def fee_tiers(request: web.Request) -> web.Response:
     return json_response(fee_tiers_json(request.app[STATE_KEY].exchange.fee_tiers()))
 
 
+async def fee_tier_rates(request: web.Request) -> web.Response:
+    """The fee schedule table (rest.md §6.7; added 2026-09-03, not in the 2026-08 YAML)."""
+    tiers = request.app[STATE_KEY].exchange.fee_tiers()
+    return json_response({"fee_tier_rates": [
+        {"fee_schedule": tiers.fee_schedule, "tier": n, "maker_fee_rate": maker,
+         "taker_fee_rate": taker} for n, maker, taker in tiers.tier_rates]})
+
+
 @public
 async def funding_estimate(request: web.Request) -> web.Response:
     ticker = query_str(request, "ticker", required=True)
@@ -174,5 +182,6 @@ def add_routes(app: web.Application, prefix: str) -> None:
     r.add_get(prefix + "/margin/trades", list_trades)
     r.add_get(prefix + "/margin/risk_parameters", risk_parameters)
     r.add_get(prefix + "/margin/fee_tiers", fee_tiers)
+    r.add_get(prefix + "/margin/fee_tier_rates", fee_tier_rates)
     r.add_get(prefix + "/margin/funding_rates/estimate", funding_estimate)
     r.add_get(prefix + "/margin/funding_rates/historical", funding_historical)

@@ -63,6 +63,8 @@ class Simulator(Controls):
         ticker_interval: seconds between coalesced ticker frames per market (Kalshi: 1).
         ping_interval: seconds between server pings (Kalshi: 10).
         send_queue: data frames queued per connection before error 25.
+        market_limit: markets per subscription before error 26 (Kalshi's margin value is
+            undocumented; None = no cap).
         tier: rate-limit tier (buckets per key); ``rate_limits=False`` disables them.
         public_key, key_id: register this key for the default user instead of generating
             one (then :attr:`credentials` is None).
@@ -73,7 +75,8 @@ class Simulator(Controls):
     def __init__(self, *, seed: int = 0, markets: Sequence[str] | None = None,
                  rate: float = 20.0, host: str = "127.0.0.1", port: int = 0,
                  ticker_interval: float = 1.0, ping_interval: float = 10.0,
-                 send_queue: int = 10_000, tier: Tier = BASIC_TIER, rate_limits: bool = True,
+                 send_queue: int = 10_000, market_limit: int | None = None,
+                 tier: Tier = BASIC_TIER, rate_limits: bool = True,
                  public_key: bytes | None = None, key_id: str | None = None,
                  levels: int = 150, config: ExchangeConfig | None = None,
                  flow_tick: float = 0.05) -> None:
@@ -85,7 +88,8 @@ class Simulator(Controls):
         self._port = port
         self._ticker_interval = ticker_interval
         self._flow_tick = flow_tick
-        self._limits = WsLimits(send_queue=send_queue, ping_interval=ping_interval)
+        self._limits = WsLimits(send_queue=send_queue, ping_interval=ping_interval,
+                                market_limit=market_limit)
         self._config = config or ExchangeConfig(markets=default_markets(markets))
         self._levels = levels
         self._public_key = public_key
@@ -314,7 +318,8 @@ class Simulator(Controls):
             return json_response({"error": {"code": "bad_request",
                                             "message": "websocket upgrade required"}}, 400)
         await ws.prepare(request)
-        conn = Connection(state.hub.new_id(), result.key_id, WsSession(result.user_id, state),
+        session = WsSession(result.user_id, state, market_limit=self._limits.market_limit)
+        conn = Connection(state.hub.new_id(), result.key_id, session,
                           ws, request, limits=self._limits, faults=state.faults,
                           stats=state.stats)
         state.hub.add(conn)

@@ -127,9 +127,11 @@ def _error(cmd_id: int | None, code: int, *, market: str | None = None,
 class WsSession:
     """Subscriptions and sequencing for one authenticated connection of ``user_id``."""
 
-    def __init__(self, user_id: str, view: MarketView) -> None:
+    def __init__(self, user_id: str, view: MarketView, *,
+                 market_limit: int | None = None) -> None:
         self.user_id = user_id
         self._view = view
+        self._market_limit = market_limit  # markets per subscription before error 26
         self._subs: dict[int, Subscription] = {}
         self._by_channel: dict[str, int] = {}
         self._next_sid = 1
@@ -215,6 +217,7 @@ class WsSession:
                        params: dict[str, Any]) -> list[Out]:
         wanted = None if (not markets or channel in _MARKETS_IGNORED) else markets
         sid = self._by_channel.get(channel)
+        self._check_limit(None if sid is None else self._subs[sid], wanted)
         if sid is None:
             sid = self._next_sid
             self._next_sid += 1
@@ -231,6 +234,17 @@ class WsSession:
         out = [Out(Subscribed(msg=SubscribedBody(channel=channel, sid=sid), id=cmd_id))]
         out.extend(self._initial_data(sub, added, params, cmd_id=None))
         return out
+
+    def _check_limit(self, sub: Subscription | None, wanted: list[str] | None, *,
+                     sid: int | None = None) -> None:
+        """Error 26 when a subscription would carry more than ``market_limit`` markets."""
+        if self._market_limit is None or wanted is None:
+            return
+        if sub is not None and sub.markets is None:
+            return  # already every market
+        current: set[str] = set() if sub is None or sub.markets is None else sub.markets
+        if len(current | set(wanted)) > self._market_limit:
+            raise _Reject(26, sid=sid)
 
     def _add_markets(self, sub: Subscription, wanted: list[str] | None) -> list[str]:
         if sub.markets is None:
@@ -301,6 +315,7 @@ class WsSession:
             raise _Reject(14, sid=sid)
         out: list[Out] = []
         if action == "add_markets":
+            self._check_limit(sub, markets, sid=sid)
             added = self._add_markets(sub, markets)
             out.extend(self._initial_data(sub, added, params, cmd_id=None))
         else:

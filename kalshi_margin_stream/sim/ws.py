@@ -37,6 +37,7 @@ class WsLimits:
 
     send_queue: int = 10_000  # data frames queued per connection before error 25
     ping_interval: float = 10.0  # Kalshi pings every 10 s with payload "heartbeat"
+    market_limit: int | None = None  # markets per subscription before error 26 (None = no cap)
 
 
 def _type_of(out: Out) -> str:

@@ -29,9 +29,11 @@ ETH = "KXETHPERP"
 TICK = Decimal("0.0001")
 
 # Routes the simulator serves that the official OpenAPI (2026-08 build) does not list:
-# cancel-all (added 2026-08-27) and the transfer status routes (official SDK 3.34.0 only).
+# cancel-all (added 2026-08-27), fee_tier_rates (2026-09-03) and the transfer status
+# routes (official SDK 3.34.0 only).
 NOT_IN_SPEC = {
     ("DELETE", "/margin/orders"),
+    ("GET", "/margin/fee_tier_rates"),
     ("GET", "/portfolio/intra_exchange_instance_transfers"),
     ("GET", "/portfolio/intra_exchange_instance_transfers/{transfer_id}"),
 }
@@ -77,7 +79,7 @@ async def _rest_scenario(sim: Simulator, call: Recorder) -> None:
     for path in ("/margin/exchange/status", "/margin/enabled", "/account/limits/perps",
                  "/margin/markets", f"/margin/markets/{BTC}", "/margin/markets/NOPE",
                  f"/margin/markets/{BTC}/orderbook", f"/margin/markets/{BTC}/orderbook?depth=3",
-                 "/margin/risk_parameters", "/margin/fee_tiers",
+                 "/margin/risk_parameters", "/margin/fee_tiers", "/margin/fee_tier_rates",
                  f"/margin/funding_rates/estimate?ticker={BTC}"):
         await call("GET", path)
     status, created = await call("POST", "/margin/orders", _order(BTC, "bid", rest_price, "3"))

@@ -232,3 +232,15 @@ def test_kill_ends_the_sid_with_error_25(s: WsSession) -> None:
     assert s.kill(1) is None
     assert s.on_feed(TradePrint(TradeBody(trade_id="t", market_ticker="AAA", price=D(1),
                                           count=D(1), taker_side="ask", ts_ms=1))) == []
+
+
+def test_market_limit_gives_error_26() -> None:
+    s = WsSession("me", FakeView(), market_limit=2)
+    assert error_code(cmd(s, {"id": 1, "cmd": "subscribe", "params": {
+        "channels": ["orderbook_delta"], "market_tickers": MARKETS}})) == 26
+    cmd(s, {"id": 2, "cmd": "subscribe",
+            "params": {"channels": ["orderbook_delta"], "market_tickers": ["AAA", "BBB"]}})
+    assert error_code(cmd(s, {"id": 3, "cmd": "update_subscription", "params": {
+        "sid": 1, "action": "add_markets", "market_ticker": "CCC"}})) == 26
+    ok = cmd(s, {"id": 4, "cmd": "subscribe", "params": {"channels": ["trade"]}})
+    assert isinstance(ok[0].msg, Subscribed)  # no market filter: not limited
