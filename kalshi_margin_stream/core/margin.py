@@ -24,6 +24,9 @@ messages and REST bodies and pass times in; it never reads a clock.
   before ``as_of_ms`` are taken as already inside it, fills after it replay on
   top. So a fill seen both live and in REST, or a REST read that races a fill,
   is never counted twice, and the next read corrects a read model that lagged.
+  (Clock skew between us and the exchange blurs the boundary by the skew: a fill
+  on the wrong side of it is caught by ``post_position``, which fixes the count
+  and marks the entry unknown until the next read.)
   Cash is the REST balance's ``account_equity - sum(REST unrealized_pnl)`` (§8.2:
   reconcile positions first, or pass them to ``reconcile_balance``) plus realised
   PnL minus fees of the fills after it. Funding payments and transfers reach cash
@@ -113,7 +116,7 @@ class MarginState:
         self._queue_threshold = DEFAULT_QUEUE_THRESHOLD
         self._counters: dict[str, int] = {
             "fills_duplicate": 0, "fills_in_baseline": 0, "orders_stale": 0,
-            "ticker_stale": 0, "group_events_ignored": 0, "rest_reads_older": 0}
+            "ticker_unchanged": 0, "group_events_ignored": 0, "rest_reads_older": 0}
 
     # --- socket -----------------------------------------------------------
 
@@ -162,7 +165,7 @@ class MarginState:
         old = self._markets.get(body.market_ticker) or MarketView(body.market_ticker)
         new = _merge_ticker(old, body)
         if new == old:
-            self._counters["ticker_stale"] += 1
+            self._counters["ticker_unchanged"] += 1
             return False
         self._markets[body.market_ticker] = new
         return True
