@@ -54,6 +54,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, cast
 
+from ..exceptions import DecodeError
 from .margin_account import CashBase, Pricing, build_account
 from .margin_ledger import FillRecord, FillStore, PositionLedger
 from .margin_math import DEFAULT_IM_MULTIPLIER, RateCurve
@@ -227,22 +228,37 @@ class MarginState:
                          as_of_ms: int, subaccount: int | None = None) -> None:
         """Replace the open orders with a REST read (never moving a fill count back)."""
         rows = list(cast("Iterable[MarginOrder]", getattr(orders, "orders", orders)))
-        views = [OrderView.from_rest(o, self._orders.known(o.order_id), subaccount)
-                 for o in rows]
+        views = []
+        for i, o in enumerate(rows):
+            try:
+                views.append(OrderView.from_rest(o, self._orders.known(o.order_id), subaccount))
+            except ValueError as exc:  # a malformed timestamp: apply nothing of this read
+                raise DecodeError(str(exc), path=f"$.orders[{i}]") from exc
         before = self._orders.stale
         self._orders.replace_open(views, as_of_ms, subaccount)
         self._counters["orders_stale"] += self._orders.stale - before
 
     def reconcile_fills(self, fills: FillsResponse | Iterable[RestFill], *,
                         subaccount: int = 0) -> int:
-        """Merge REST fills (e.g. since the disconnect); returns how many were new."""
+        """Merge REST fills (e.g. since the disconnect); returns how many were new.
+
+        Raises:
+            DecodeError: a fill's ``created_time`` is not a timestamp (nothing is applied).
+        """
+        records = []
+        for i, f in enumerate(cast("Iterable[RestFill]", getattr(fills, "fills", fills))):
+            try:
+                ts_ms = f.created_time_ms
+            except ValueError as exc:
+                raise DecodeError(str(exc), path=f"$.fills[{i}].created_time") from exc
+            records.append(FillRecord(
+                order_id=f.order_id,
+                subaccount=f.subaccount if f.subaccount is not None else subaccount,
+                ticker=f.ticker, side=f.side, price=f.price, count=f.count,
+                fee=f.fees or ZERO, ts_ms=ts_ms, fill_id=f.fill_id, is_taker=f.is_taker,
+                order_source=f.order_source))
         new_count = 0
-        for f in list(cast("Iterable[RestFill]", getattr(fills, "fills", fills))):
-            rec = FillRecord(order_id=f.order_id,
-                             subaccount=f.subaccount if f.subaccount is not None else subaccount,
-                             ticker=f.ticker, side=f.side, price=f.price, count=f.count,
-                             fee=f.fees or ZERO, ts_ms=f.created_time_ms, fill_id=f.fill_id,
-                             is_taker=f.is_taker, order_source=f.order_source)
+        for rec in records:
             _, new = self._fills.add(rec)
             if not new:
                 self._counters["fills_duplicate"] += 1

@@ -72,21 +72,21 @@ class RateCurve:
 
         None when nothing usable is published (no estimates, zero leverage or multiplier).
         """
-        if multiplier <= 0:
+        if not multiplier.is_finite() or multiplier <= 0:
             return None
-        points: list[tuple[Decimal, Decimal]] = []
+        points: dict[Decimal, Decimal] = {}
         for key, lev in (estimates or {}).items():
             try:
                 notional = Decimal(key)
             except ArithmeticError:
                 continue
-            if lev > 0 and notional.is_finite() and notional > 0:
-                points.append((notional, Decimal(1) / (lev * multiplier)))
-        if not points and single is not None and single > 0:
-            points.append((Decimal(1), Decimal(1) / (single * multiplier)))
+            if notional.is_finite() and lev.is_finite() and notional > 0 and lev > 0:
+                points[notional] = Decimal(1) / (lev * multiplier)
+        if not points and single is not None and single.is_finite() and single > 0:
+            points[Decimal(1)] = Decimal(1) / (single * multiplier)
         if not points:
             return None
-        return cls(tuple(sorted(points)))
+        return cls(tuple(sorted(points.items())))
 
     @classmethod
     def flat(cls, rate: Decimal) -> RateCurve:

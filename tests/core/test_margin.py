@@ -10,7 +10,7 @@ import pytest
 
 from kalshi_margin_stream.core.codec import decode_frame
 from kalshi_margin_stream.core.margin import MarginState
-from kalshi_margin_stream.core.margin_math import MONEY, liquidation_price
+from kalshi_margin_stream.core.margin_math import MONEY, RateCurve, liquidation_price
 from kalshi_margin_stream.core.messages import (
     FillBody,
     FundingRate,
@@ -23,6 +23,7 @@ from kalshi_margin_stream.core.messages import (
     UserOrder,
     UserOrderBody,
 )
+from kalshi_margin_stream.exceptions import DecodeError
 from kalshi_margin_stream.rest.models import (
     BalanceResponse,
     Fill,
@@ -456,3 +457,45 @@ def test_cash_keeps_fills_a_later_position_read_folded_in() -> None:
     state.reconcile_balance(BalanceResponse(subaccount_balances=[
         SubaccountBalance(subaccount=0, account_equity=D("100.4800"))]), as_of_ms=5000)
     assert state.snapshot().account(0).cash == D("100.4800")
+
+
+def test_bad_rest_timestamp_is_a_typed_error_and_applies_nothing() -> None:
+    state = MarginState()
+    good = rest_fill("f1", "bid", "1", "6.0000", "2026-06-12T12:40:01.000Z")
+    bad = rest_fill("f2", "bid", "1", "6.0000", "yesterday")
+    with pytest.raises(DecodeError) as err:
+        state.reconcile_fills([good, bad])
+    assert err.value.path == "$.fills[1].created_time"
+    assert state.snapshot().fills_count == 0
+    with pytest.raises(DecodeError):
+        state.reconcile_orders([rest_order("o", "0.00", "1.00", "not a time")], as_of_ms=1)
+    assert state.order("o") is None
+
+
+def test_rate_curve_tolerates_odd_estimates() -> None:
+    curve = RateCurve.from_leverage({"1000": D("5"), "1000.0": D("5"), "oops": D("3"),
+                                     "Infinity": D("2"), "10000": D("0")}, None, D("2"))
+    assert curve is not None and curve.points == ((D(1000), D("0.1")),)
+    assert curve.rate(D(5)) == D("0.1")
+    assert RateCurve.from_leverage({"1000": D("5")}, None, D(0)) is None
+    assert RateCurve.from_leverage(None, D("4"), D("1.25")) == RateCurve.flat(D("0.2"))
+    assert RateCurve.from_leverage({}, None, D("1.3")) is None
+    two = RateCurve.from_leverage({"1000": D("5"), "2000": D("4")}, None, D(1))
+    assert two is not None
+    assert two.rate(D(1500)) == (D("0.2") + D("0.25")) / 2  # linear between points
+    assert two.rate(D(3000)) == D("0.3")  # and beyond them
+
+
+def test_missing_marks_or_rates_leave_values_unknown_not_zero() -> None:
+    state = MarginState()
+    state.reconcile_balance(BalanceResponse(subaccount_balances=[
+        SubaccountBalance(subaccount=0, account_equity=D("5.0000"))]), as_of_ms=0)
+    state.apply_fill(fill("t", "ask", "2", "6.0000", "-2", 1))
+    acct = state.snapshot().account(0)
+    pos = acct.positions[BTC]
+    assert pos.unrealized_pnl is None and pos.maintenance_margin is None
+    assert not acct.complete and acct.equity == D("5.0000")
+    state.apply_ticker(ticker("6.1000", 2))  # marks, but still no margin rate
+    acct = state.snapshot().account(0)
+    assert acct.positions[BTC].unrealized_pnl == D("-0.2000")
+    assert acct.positions[BTC].maintenance_margin is None and not acct.complete
