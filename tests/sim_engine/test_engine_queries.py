@@ -142,3 +142,15 @@ def test_volume_24h_rolls_off(ex: Exchange) -> None:
     m = ex.market("TEST")
     assert (m.volume, m.volume_24h) == (5, 2)
     assert m.volume_24h_notional == D("20.2000")
+
+
+def test_cheap_reads_and_estimate_clock(ex: Exchange) -> None:
+    order(ex, "a", "bid", 1, "9.9000")
+    assert ex.best_prices("TEST") == (D("9.9000"), None, D("10.0000"))
+    assert ex.tick_size("TEST") == D("0.0001")
+    est = ex.funding_estimate("TEST", now_ms=T0 + 5_000)
+    assert est.computed_time_ms == T0 + 5_000 == ex.now_ms
+    assert est.next_funding_time_ms == 1_788_523_200_000
+    with pytest.raises(Rejection) as info:
+        ex.move_price("TEST", D("0"), now_ms=T0)
+    assert info.value.http_status == 400

@@ -74,9 +74,9 @@ def intra_exchange(st: State, user_id: str, *, source: str, destination: str,
                    now_ms: int) -> TransferView:
     acct = st.account(user_id)
     if client_transfer_id:
-        prior = st.transfers.get(client_transfer_id)
-        if prior is not None and prior[0] == user_id:
-            return get_transfer(st, user_id, prior[1])
+        prior = st.transfers.get((user_id, client_transfer_id))
+        if prior is not None:
+            return get_transfer(st, user_id, prior)
     if source not in INSTANCES or destination not in INSTANCES or source == destination:
         raise invalid_parameters("source/destination must be event_contract and margined")
     if (isinstance(amount_centicents, bool) or not isinstance(amount_centicents, int)
@@ -98,7 +98,7 @@ def intra_exchange(st: State, user_id: str, *, source: str, destination: str,
                         amount=amount, status="complete", created_ts_ms=now_ms)
     acct.transfers.append(view)
     if client_transfer_id:
-        st.transfers[client_transfer_id] = (user_id, view.transfer_id)
+        st.transfers[(user_id, client_transfer_id)] = view.transfer_id
     return view
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from .errors import invalid_parameters
 from .events import Event, FundingPayment
 from .ledger import MONEY
 from .matching import cancel
@@ -68,8 +69,9 @@ def advance_to(st: State, now_ms: int) -> list[Event]:
 
 def move_price(st: State, ticker: str, new_reference: Decimal, now_ms: int) -> list[Event]:
     m = st.market(ticker)
-    if not new_reference.is_finite() or new_reference <= 0:
-        raise ValueError(f"reference price must be positive: {new_reference}")
+    if not isinstance(new_reference, Decimal) or not new_reference.is_finite() \
+            or new_reference <= 0:
+        raise invalid_parameters(f"reference price must be a positive decimal: {new_reference}")
     st.tick(now_ms)
     ctx = Ctx(st.now_ms)
     m.accumulate(ctx.now_ms)

@@ -262,7 +262,11 @@ class Exchange:
         return clock.advance_to(self._st, now_ms)
 
     def move_price(self, ticker: str, new_reference: Decimal, *, now_ms: int) -> list[Event]:
-        """Set the underlying reference price (marks follow; may trigger liquidations)."""
+        """Set the underlying reference price (marks follow; may trigger liquidations).
+
+        Raises:
+            Rejection: 404 unknown market, 400 ``invalid_parameters`` for a price <= 0.
+        """
         return clock.move_price(self._st, ticker, new_reference, now_ms)
 
     def set_trading_active(self, active: bool, *, now_ms: int) -> list[Event]:
@@ -291,6 +295,14 @@ class Exchange:
     def market(self, ticker: str) -> MarketStats:
         """404 ``not_found`` for an unknown ticker."""
         return self._st.market(ticker).stats(self._st.now_ms)
+
+    def best_prices(self, ticker: str) -> tuple[Decimal | None, Decimal | None, Decimal]:
+        """``(best bid, best ask, reference price)``: a cheap read for hot loops."""
+        m = self._st.market(ticker)
+        return m.book.best_bid(), m.book.best_ask(), m.reference.price
+
+    def tick_size(self, ticker: str) -> Decimal:
+        return self._st.market(ticker).cfg.tick_size
 
     def orderbook(self, ticker: str, *, depth: int = 0) -> BookView:
         """Aggregated levels, best first; ``depth`` 0 = all levels."""

@@ -88,6 +88,7 @@ class SyntheticFlow:
                         for _ in range(takers)]
         self._ids = set(self._makers) | set(self._takers)
         self._anchor = {t: exchange.market(t).reference_price.price for t in self.tickers}
+        self._ticks = {t: exchange.tick_size(t) for t in self.tickers}
         self._resting: dict[tuple[str, str], _Resting] = {
             (t, s): _Resting() for t in self.tickers for s in ("bid", "ask")}
         self._n = 0
@@ -115,15 +116,13 @@ class SyntheticFlow:
                     bucket.discard(o.order_id)
 
     def _place(self, ticker: str, side: Side, distance: int, now_ms: int) -> list[Event]:
-        ex = self._ex
-        stats = ex.market(ticker)
-        tick = stats.config.tick_size
-        ref = stats.reference_price.price
+        bid, ask, ref = self._ex.best_prices(ticker)
+        tick = self._ticks[ticker]
         price = ref - distance * tick if side == "bid" else ref + distance * tick
-        if side == "bid" and stats.ask is not None:
-            price = min(price, stats.ask - tick)
-        if side == "ask" and stats.bid is not None:
-            price = max(price, stats.bid + tick)
+        if side == "bid" and ask is not None:
+            price = min(price, ask - tick)
+        if side == "ask" and bid is not None:
+            price = max(price, bid + tick)
         price = (price / tick).to_integral_value(rounding=ROUND_HALF_EVEN) * tick
         if price <= 0:
             return []
@@ -158,12 +157,12 @@ class SyntheticFlow:
         return res.events
 
     def _take(self, ticker: str, now_ms: int) -> list[Event]:
-        stats = self._ex.market(ticker)
+        bid, ask, _ = self._ex.best_prices(ticker)
         side: Side = "bid" if self._rng.random() < 0.5 else "ask"
-        best = stats.ask if side == "bid" else stats.bid
+        best = ask if side == "bid" else bid
         if best is None:
             return []
-        tick = stats.config.tick_size
+        tick = self._ticks[ticker]
         through = self._rng.randrange(0, 4) * tick
         price = best + through if side == "bid" else best - through
         if price <= 0:
@@ -173,9 +172,8 @@ class SyntheticFlow:
         return self._submit(user, ticker, side, count, price, "immediate_or_cancel", now_ms)
 
     def _drift_price(self, ticker: str, now_ms: int) -> list[Event]:
-        stats = self._ex.market(ticker)
-        tick = stats.config.tick_size
-        ref = stats.reference_price.price
+        _, _, ref = self._ex.best_prices(ticker)
+        tick = self._ticks[ticker]
         anchor = self._anchor[ticker]
         step = self._rng.gauss(0.0, self._drift) + MEAN_REVERSION * float((anchor - ref) / ref)
         new = ref * (1 + Decimal(repr(round(step, 10))))

@@ -94,7 +94,8 @@ class State:
         self.expiries: list[tuple[int, int, str]] = []
         # Non-synthetic (user, subaccount) pairs with a position, per market (liquidation scan).
         self.holders: dict[str, dict[tuple[str, int], None]] = {t: {} for t in self.markets}
-        self.transfers: dict[str, tuple[str, str]] = {}
+        self.transfers: dict[tuple[str, str], str] = {}
+        """(user, client_transfer_id) -> transfer_id of intra-exchange transfers."""
         self.liquidated: dict[tuple[str, int], int] = {}
         """Last liquidation time per (user, subaccount): throttles retries on thin books."""
         self.trades: deque[tuple[int, PublicTrade]] = deque(maxlen=MAX_TRADES)
