@@ -144,7 +144,7 @@ class Simulator(Controls):
         add_portfolio_routes(app, API_PREFIX)
         add_admin_routes(app, self, state)
         app.router.add_get(WS_PATH, self._ws_handler)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.25)
         await runner.setup()
         self._runner = runner
         try:

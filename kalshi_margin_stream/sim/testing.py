@@ -145,5 +145,7 @@ class Ws:
 async def open_ws(sim: Simulator, creds: Credentials | None = None) -> Ws:
     c = creds or sim.credentials
     assert c is not None
-    conn = await connect(sim.ws_url, additional_headers=ws_headers(c), open_timeout=5)
+    # max_queue=None: a test that stops reading must not block the closing handshake.
+    conn = await connect(sim.ws_url, additional_headers=ws_headers(c), open_timeout=5,
+                         max_queue=None, close_timeout=2)
     return Ws(conn)

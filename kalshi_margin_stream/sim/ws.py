@@ -11,7 +11,6 @@ session assigned ``seq``, so a dropped frame leaves a real gap.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -196,12 +195,16 @@ class Connection:
             except (ConnectionError, RuntimeError):
                 return
 
-    async def close(self) -> None:
-        """Close politely (server shutdown)."""
+    async def close(self, timeout: float = 1.0) -> None:
+        """Close politely (server shutdown); a peer that does not answer is dropped."""
         self.closed.set()
         self._wake.set()
-        with contextlib.suppress(Exception):
-            await self._ws.close()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._ws.close()
+        except Exception:  # timed out or already broken: drop the TCP connection
+            if self._transport is not None:
+                self._transport.abort()
 
 
 class Hub:

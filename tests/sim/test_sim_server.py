@@ -215,3 +215,34 @@ async def test_bad_ws_input_gets_errors_and_the_session_survives(ws: Ws) -> None
     await ws.send("list_subscriptions")
     listed = await ws.recv()
     assert listed["type"] == "ok" and listed["msg"] == []
+
+
+async def test_cursor_pagination_walks_every_order_once(rest: Rest, sim: Simulator) -> None:
+    created = set()
+    for _ in range(5):
+        status, body = await rest.call("POST", "/margin/orders",
+                                       order(BTC, "bid", resting_bid(sim)))
+        assert status == 201
+        created.add(body["order_id"])
+    seen: list[str] = []
+    cursor = ""
+    for _ in range(10):
+        query = "/margin/orders?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        status, page = await rest.call("GET", query)
+        assert status == 200 and len(page["orders"]) <= 2
+        seen.extend(o["order_id"] for o in page["orders"])
+        cursor = page["cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(created)
+    status, body = await rest.call("GET", "/margin/orders?cursor=garbage")
+    assert status == 400
+
+
+async def test_move_price_moves_the_reference(sim: Simulator, ws: Ws) -> None:
+    await ws.subscribe(["ticker"], market_ticker=BTC)
+    sim.move_price(BTC, "9.1234")
+    sim.flush_tickers()
+    tick = await ws.until(lambda f: f["type"] == "ticker")
+    assert tick["msg"]["reference_price"]["price"] == "9.1234"
+    assert sim.stats().faults["price_moves"] == 1
