@@ -1,0 +1,173 @@
+"""Typed bodies of the margin REST API: every request we send, every answer we read.
+
+Field names follow the wire (rest.md §6, ``perps_openapi.yaml``). Conventions:
+
+* every price, amount and count is a :class:`decimal.Decimal`, decoded by msgspec
+  straight from the wire's decimal string (see ``core/numbers.py``); rates,
+  leverage and thresholds, which Kalshi sends as JSON numbers, decode into
+  ``Decimal`` from the number's own text, like the socket's funding rate;
+* optional fields default to ``None`` and are omitted when encoding
+  (``omit_defaults``), so the simulator can encode these same Structs; a list the
+  server may leave out (``{}`` for "no order groups") defaults to empty;
+* unknown fields are ignored, so new server fields never break decoding;
+* **timestamps**: REST objects carry RFC 3339 strings (``created_time``). We keep
+  the wire string in the field (so re-encoding is faithful) and expose it as int
+  Unix milliseconds, like the socket's ``*_ts_ms``, through a ``*_ms`` property
+  (``order.created_time_ms``) built on :func:`rfc3339_to_ms`: an exact integer
+  conversion (sub-millisecond digits are truncated toward the past), about 1 µs,
+  done only when read.
+* ``tick_size`` stays a string: the demo has served ``""``; ``MarginMarket.tick``
+  gives the ``Decimal`` (or ``None``).
+"""
+
+from __future__ import annotations
+
+from .common import (
+    EmptyResponse,
+    ExchangeInstance,
+    LastUpdateReason,
+    SelfTradePrevention,
+    Side,
+    TimeInForce,
+    rfc3339_to_ms,
+)
+from .market import (
+    AccountLimits,
+    ApiUsageLevelGrant,
+    BidAskOHLC,
+    BucketLimit,
+    Candlestick,
+    CandlesticksResponse,
+    ExchangeStatus,
+    MarginEnabled,
+    MarginMarket,
+    MarketResponse,
+    MarketSchedule,
+    MarketsResponse,
+    Orderbook,
+    OrderbookLevel,
+    OrderbookResponse,
+    PriceOHLC,
+    TickerPrice,
+    Trade,
+    TradesResponse,
+)
+from .orders import (
+    AmendOrderRequest,
+    AmendOrderResponse,
+    CancelOrderResponse,
+    CreateOrderGroupRequest,
+    CreateOrderGroupResponse,
+    CreateOrderRequest,
+    CreateOrderResponse,
+    DecreaseOrderRequest,
+    DecreaseOrderResponse,
+    MarginOrder,
+    OrderGroup,
+    OrderGroupDetail,
+    OrderGroupsResponse,
+    OrderResponse,
+    OrdersResponse,
+    UpdateOrderGroupLimitRequest,
+)
+from .portfolio import (
+    BalanceResponse,
+    CreateSubaccountResponse,
+    FeeTierRate,
+    FeeTierRatesResponse,
+    FeeTiers,
+    Fill,
+    FillsResponse,
+    FundingEstimate,
+    FundingHistoryEntry,
+    FundingHistoryResponse,
+    HistoricalFundingRate,
+    HistoricalFundingRatesResponse,
+    IntraExchangeTransfer,
+    IntraExchangeTransferRequest,
+    IntraExchangeTransferResponse,
+    IntraExchangeTransfersResponse,
+    IntraExchangeTransferStatusResponse,
+    NotionalRiskLimit,
+    Position,
+    PositionsResponse,
+    PremiumIndexPoint,
+    PremiumIndexResponse,
+    RiskParameters,
+    RiskPosition,
+    RiskResponse,
+    SubaccountBalance,
+    SubaccountTransferRequest,
+)
+
+__all__ = [
+    "AccountLimits",
+    "AmendOrderRequest",
+    "AmendOrderResponse",
+    "ApiUsageLevelGrant",
+    "BalanceResponse",
+    "BidAskOHLC",
+    "BucketLimit",
+    "CancelOrderResponse",
+    "Candlestick",
+    "CandlesticksResponse",
+    "CreateOrderGroupRequest",
+    "CreateOrderGroupResponse",
+    "CreateOrderRequest",
+    "CreateOrderResponse",
+    "CreateSubaccountResponse",
+    "DecreaseOrderRequest",
+    "DecreaseOrderResponse",
+    "EmptyResponse",
+    "ExchangeInstance",
+    "ExchangeStatus",
+    "FeeTierRate",
+    "FeeTierRatesResponse",
+    "FeeTiers",
+    "Fill",
+    "FillsResponse",
+    "FundingEstimate",
+    "FundingHistoryEntry",
+    "FundingHistoryResponse",
+    "HistoricalFundingRate",
+    "HistoricalFundingRatesResponse",
+    "IntraExchangeTransfer",
+    "IntraExchangeTransferRequest",
+    "IntraExchangeTransferResponse",
+    "IntraExchangeTransferStatusResponse",
+    "IntraExchangeTransfersResponse",
+    "LastUpdateReason",
+    "MarginEnabled",
+    "MarginMarket",
+    "MarginOrder",
+    "MarketResponse",
+    "MarketSchedule",
+    "MarketsResponse",
+    "NotionalRiskLimit",
+    "OrderGroup",
+    "OrderGroupDetail",
+    "OrderGroupsResponse",
+    "OrderResponse",
+    "Orderbook",
+    "OrderbookLevel",
+    "OrderbookResponse",
+    "OrdersResponse",
+    "Position",
+    "PositionsResponse",
+    "PremiumIndexPoint",
+    "PremiumIndexResponse",
+    "PriceOHLC",
+    "RiskParameters",
+    "RiskPosition",
+    "RiskResponse",
+    "SelfTradePrevention",
+    "Side",
+    "SubaccountBalance",
+    "SubaccountTransferRequest",
+    "TickerPrice",
+    "TimeInForce",
+    "Trade",
+    "TradesResponse",
+    "UpdateOrderGroupLimitRequest",
+    "rfc3339_to_ms",
+]
