@@ -283,3 +283,10 @@ def test_liquidation_on_a_thin_book_is_retried_at_most_once_a_second() -> None:
     assert len(of_type(events, LiquidationTriggered)) == 1
     assert ex.positions("u") == []
     assert_ledger(ex)
+
+
+def test_a_request_after_a_funding_time_settles_funding_first() -> None:
+    ex = exchange()
+    ex.add_user("u")
+    res = order(ex, "u", "bid", 1, "9.0000", now_ms=NEXT_FUNDING + 1)
+    assert [s.funding_time_ms for s in of_type(res.events, FundingSettled)] == [NEXT_FUNDING]

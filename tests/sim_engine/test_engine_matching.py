@@ -259,3 +259,13 @@ def test_amended_order_rests_again_with_reason_amend(ex: Exchange) -> None:
     deltas = [(d.price, d.delta, d.last_update_reason) for d in of_type(res.events, BookDelta)]
     assert deltas == [(D("10.2000"), -2, "Amend"), (D("10.3000"), 2, "Amend")]
     assert ex.orderbook("TEST").asks == [(D("10.3000"), 2)]
+
+
+def test_an_expired_order_never_matches_even_without_advance(ex: Exchange) -> None:
+    oid = order(ex, "a", "ask", 1, "10.1000", expiration_ts_ms=T0 + 5_000).order.order_id
+    res = order(ex, "b", "bid", 1, "10.1000", tif="immediate_or_cancel", now_ms=T0 + 5_000)
+    assert res.fill_count == 0
+    [expired] = [e for e in of_type(res.events, OrderUpdate) if e.order.order_id == oid]
+    assert expired.order.last_update_reason == "ExpiryCancel"
+    assert res.events.index(expired) < res.events.index(
+        next(e for e in of_type(res.events, OrderUpdate) if e.order.user_id == "b"))

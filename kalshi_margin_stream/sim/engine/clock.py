@@ -14,7 +14,7 @@ from .state import Ctx, State
 from .trading import wrap_up
 from .views import PricePoint
 
-__all__ = ["advance_to", "move_price", "set_trading_active", "FUNDING_ROUNDING"]
+__all__ = ["advance_to", "catch_up", "move_price", "set_trading_active", "FUNDING_ROUNDING"]
 
 # UNCONFIRMED: funding payment = -quantity x settlement mark x rate, rounded half-even to
 # 4 dp per position; the rounding dust is the exchange's (ledger ``funding_residual``).
@@ -54,6 +54,23 @@ def _settle_funding(st: State, ctx: Ctx) -> None:
                     acct.funding.append(pay)
                 ctx.emit(pay)
             ctx.touch(ticker)
+
+
+def _due(st: State, now_ms: int) -> bool:
+    if st.expiries and st.expiries[0][0] <= now_ms:
+        return True
+    return any(m.interval_start_ms + m.cfg.funding_interval_ms <= now_ms
+               for m in st.markets.values())
+
+
+def catch_up(st: State, now_ms: int) -> list[Event]:
+    """Run what the clock owes (expiries, funding) before a request at ``now_ms``, so an
+    order never matches an expired order and funding never sees a later book. Cheap when
+    nothing is due."""
+    if not _due(st, now_ms):
+        st.tick(now_ms)
+        return []
+    return advance_to(st, now_ms)
 
 
 def advance_to(st: State, now_ms: int) -> list[Event]:

@@ -10,6 +10,7 @@ the state untouched.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from . import accounts, clock, groups, queries, trading
@@ -41,6 +42,10 @@ from .views import (
 )
 
 __all__ = ["Exchange"]
+
+
+def _prepend(pre: list[Event], res: OrderResult) -> OrderResult:
+    return res if not pre else replace(res, events=pre + res.events)
 
 
 class Exchange:
@@ -135,14 +140,14 @@ class Exchange:
         """
         st = self._st
         acct = st.account(user_id)
-        st.tick(now_ms)
-        return trading.create_order(
+        pre = clock.catch_up(st, now_ms)
+        return _prepend(pre, trading.create_order(
             st, acct, ticker=ticker, client_order_id=client_order_id, side=side, count=count,
             price=price, time_in_force=time_in_force, stp=self_trade_prevention_type,
             post_only=post_only, reduce_only=reduce_only, subaccount=subaccount,
             order_group_id=order_group_id, expiration_ts_ms=expiration_ts_ms,
             cancel_order_on_pause=cancel_order_on_pause, market_version=market_version,
-            now_ms=st.now_ms)
+            now_ms=st.now_ms))
 
     def amend_order(self, user_id: str, order_id: str, *, ticker: str, side: Side,
                     price: Decimal, count: Decimal, subaccount: int = 0,
@@ -155,11 +160,11 @@ class Exchange:
         """
         st = self._st
         acct = st.account(user_id)
-        st.tick(now_ms)
-        return trading.amend_order(st, acct, order_id, ticker=ticker, side=side, price=price,
-                                   count=count, subaccount=subaccount,
-                                   updated_client_order_id=updated_client_order_id,
-                                   expiration_ts_ms=expiration_ts_ms, now_ms=st.now_ms)
+        pre = clock.catch_up(st, now_ms)
+        return _prepend(pre, trading.amend_order(
+            st, acct, order_id, ticker=ticker, side=side, price=price, count=count,
+            subaccount=subaccount, updated_client_order_id=updated_client_order_id,
+            expiration_ts_ms=expiration_ts_ms, now_ms=st.now_ms))
 
     def decrease_order(self, user_id: str, order_id: str, *, reduce_by: Decimal | None = None,
                        reduce_to: Decimal | None = None, subaccount: int = 0,
@@ -167,26 +172,27 @@ class Exchange:
         """Shrink the resting size (exactly one of reduce_by / reduce_to); keeps priority."""
         st = self._st
         acct = st.account(user_id)
-        st.tick(now_ms)
-        return trading.decrease_order(st, acct, order_id, reduce_by=reduce_by,
-                                      reduce_to=reduce_to, subaccount=subaccount,
-                                      now_ms=st.now_ms)
+        pre = clock.catch_up(st, now_ms)
+        return _prepend(pre, trading.decrease_order(
+            st, acct, order_id, reduce_by=reduce_by, reduce_to=reduce_to,
+            subaccount=subaccount, now_ms=st.now_ms))
 
     def cancel_order(self, user_id: str, order_id: str, *, subaccount: int = 0,
                      now_ms: int) -> CancelResult:
         """Cancel the remainder (404 ``not_found`` if unknown or already finished)."""
         st = self._st
         acct = st.account(user_id)
-        st.tick(now_ms)
-        return trading.cancel_order(st, acct, order_id, subaccount=subaccount, now_ms=st.now_ms)
+        pre = clock.catch_up(st, now_ms)
+        res = trading.cancel_order(st, acct, order_id, subaccount=subaccount, now_ms=st.now_ms)
+        return res if not pre else replace(res, events=pre + res.events)
 
     def cancel_all_orders(self, user_id: str, *, subaccount: int | None = None,
                           now_ms: int) -> list[Event]:
         """Cancel every resting order of the user (one subaccount, or all when None)."""
         st = self._st
         acct = st.account(user_id)
-        st.tick(now_ms)
-        return trading.cancel_all(st, acct, subaccount=subaccount, now_ms=st.now_ms)
+        pre = clock.catch_up(st, now_ms)
+        return pre + trading.cancel_all(st, acct, subaccount=subaccount, now_ms=st.now_ms)
 
     def get_order(self, user_id: str, order_id: str) -> OrderView:
         """One of the user's orders (404 ``not_found`` otherwise)."""
