@@ -58,8 +58,8 @@ from ..exceptions import DecodeError
 from .margin_account import CashBase, Pricing, build_account
 from .margin_ledger import FillRecord, FillStore, PositionLedger
 from .margin_math import DEFAULT_IM_MULTIPLIER, RateCurve
-from .margin_orders import GroupTracker, OrderTracker, OrderView
-from .margin_snapshot import AccountView, MarginSnapshot, MarketView, frozen_map
+from .margin_orders import GroupTracker, GroupView, OrderTracker, OrderView
+from .margin_snapshot import AccountView, MarginSnapshot, MarketView, PositionView, frozen_map
 from .messages import (
     Fill,
     FillBody,
@@ -91,7 +91,8 @@ if TYPE_CHECKING:
     from ..rest.models import Fill as RestFill
     from ..rest.models import TickerPrice as RestTickerPrice
 
-__all__ = ["AccountView", "MarginSnapshot", "MarginState", "MarketView"]
+__all__ = ["AccountView", "GroupView", "MarginSnapshot", "MarginState", "MarketView", "OrderView",
+           "PositionView"]
 
 DEFAULT_LIQUIDATION_THRESHOLD = Decimal(1)
 DEFAULT_QUEUE_THRESHOLD = Decimal("0.91")

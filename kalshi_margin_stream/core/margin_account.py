@@ -28,6 +28,7 @@ from .margin_math import (
     liquidation_price,
     maintenance_margin,
     resting_orders_margin,
+    tidy,
 )
 from .margin_orders import OrderView
 from .margin_snapshot import AccountView, MarketView, PositionView, frozen_map
@@ -135,18 +136,23 @@ def build_account(sub: int, ledgers: Mapping[str, PositionLedger], orders: Itera
     if mm > 0:
         ratio = mm / margin_equity if margin_equity > 0 else INFINITE
     return AccountView(
-        subaccount=sub, cash=cash, cash_known=cash_base is not None,
+        subaccount=sub, cash=_t(cash), cash_known=cash_base is not None,
         cash_as_of_ms=None if cash_base is None else cash_base.as_of_ms,
         positions=frozen_map(positions), open_orders=frozen_map(open_orders),
-        unrealized_pnl=upnl, equity=equity, total_notional=notional,
+        unrealized_pnl=_t(upnl), equity=_t(equity), total_notional=_t(notional),
         maintenance_margin=mm, initial_margin=im, resting_orders_margin=rom,
-        margin_used=im + rom, available_balance=equity - im - rom,
-        margin_equity=margin_equity, margin_ratio=ratio,
-        liquidation_buffer=margin_equity - pricing.liquidation_threshold * mm if live else None,
+        margin_used=im + rom, available_balance=_t(equity - im - rom),
+        margin_equity=_t(margin_equity), margin_ratio=ratio,
+        liquidation_buffer=tidy(margin_equity - pricing.liquidation_threshold * mm)
+        if live else None,
         account_leverage=notional / mm if mm > 0 else None,
-        realized_pnl=realized, fees=fees, complete=complete and cash_base is not None,
+        realized_pnl=_t(realized), fees=_t(fees), complete=complete and cash_base is not None,
         exchange=None if cash_base is None else cash_base.exchange,
         exchange_as_of_ms=None if cash_base is None else cash_base.as_of_ms)
+
+
+def _t(value: Decimal) -> Decimal:
+    return tidy(value) or value
 
 
 def _position(sub: int, ticker: str, lg: PositionLedger, market: MarketView | None,
@@ -169,8 +175,9 @@ def _position(sub: int, ticker: str, lg: PositionLedger, market: MarketView | No
     if market is not None and market.funding_rate is not None and mark is not None:
         funding = funding_estimate(q, mark, market.funding_rate)
     return PositionView(
-        subaccount=sub, ticker=ticker, count=q, entry_price=lg.entry_price, cost_basis=cost,
-        mark=mark, margin_mark=margin_mark, notional=notional, unrealized_pnl=upnl,
-        maintenance_margin=mm, initial_margin=im, mm_rate=rate, leverage=lev,
-        liquidation_price=liq, funding_estimate=funding, realized_pnl=lg.realized,
-        fees=lg.fees, gaps=lg.gaps, baseline_ms=lg.base_as_of_ms)
+        subaccount=sub, ticker=ticker, count=q, entry_price=tidy(lg.entry_price),
+        cost_basis=tidy(cost), mark=mark, margin_mark=margin_mark, notional=tidy(notional),
+        unrealized_pnl=tidy(upnl), maintenance_margin=mm, initial_margin=im, mm_rate=rate,
+        leverage=lev, liquidation_price=liq, funding_estimate=tidy(funding),
+        realized_pnl=_t(lg.realized), fees=_t(lg.fees), gaps=lg.gaps,
+        baseline_ms=lg.base_as_of_ms)

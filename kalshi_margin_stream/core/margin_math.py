@@ -39,6 +39,7 @@ __all__ = [
     "liquidation_price",
     "maintenance_margin",
     "resting_orders_margin",
+    "tidy",
 ]
 
 MONEY = Decimal("0.0001")
@@ -104,6 +105,21 @@ class RateCurve:
         (n0, r0), (n1, r1) = pts[i - 1], pts[i]
         rate = r0 + (r1 - r0) * (notional - n0) / (n1 - n0)
         return max(rate, ZERO)
+
+
+def tidy(value: Decimal | None) -> Decimal | None:
+    """The same value written with 4 places when it has no more (``6.332900`` -> ``6.3329``).
+
+    Products of 2-place counts and 4-place prices carry 6 places of which the last
+    are zeros; this only changes how a value prints, never the value.
+    """
+    if value is None or not value.is_finite():
+        return value
+    try:
+        short = value.quantize(MONEY)
+    except ArithmeticError:
+        return value
+    return short if short == value else value
 
 
 def maintenance_margin(qty: Decimal, mark: Decimal, curve: RateCurve) -> Decimal:

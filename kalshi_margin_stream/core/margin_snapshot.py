@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import msgspec
 
 from .margin_orders import GroupView, OrderView
 from .numbers import ZERO
@@ -20,7 +22,8 @@ from .numbers import ZERO
 if TYPE_CHECKING:
     from ..rest.models import SubaccountBalance
 
-__all__ = ["AccountView", "MarginSnapshot", "MarketView", "PositionView", "frozen_map"]
+__all__ = ["AccountView", "MarginSnapshot", "MarketView", "PositionView", "frozen_map",
+           "to_builtins"]
 
 
 K = TypeVar("K")
@@ -144,3 +147,15 @@ class MarginSnapshot:
         """One subaccount (an empty one if we know nothing about it)."""
         view = self.accounts.get(subaccount)
         return view if view is not None else AccountView(subaccount, ZERO, False)
+
+
+def _enc_hook(obj: Any) -> Any:
+    if isinstance(obj, MappingProxyType):
+        return dict(obj)
+    raise NotImplementedError(f"cannot encode {type(obj).__name__}")
+
+
+def to_builtins(value: object) -> Any:
+    """JSON-ready builtins of a snapshot (or any part): Decimals as exact strings,
+    mapping keys as strings (``msgspec.json.encode`` it, or print it)."""
+    return msgspec.to_builtins(value, enc_hook=_enc_hook, str_keys=True)

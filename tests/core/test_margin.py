@@ -499,3 +499,13 @@ def test_missing_marks_or_rates_leave_values_unknown_not_zero() -> None:
     acct = state.snapshot().account(0)
     assert acct.positions[BTC].unrealized_pnl == D("-0.2000")
     assert acct.positions[BTC].maintenance_margin is None and not acct.complete
+
+
+def test_snapshot_to_json_builtins_is_exact() -> None:
+    from kalshi_margin_stream.core.margin_snapshot import to_builtins
+
+    data = to_builtins(worked_example_state().snapshot(now_ms=9))
+    acct = data["accounts"]["0"]
+    assert acct["available_balance"] == "48.9505" and acct["cash"] == "50.0500"
+    assert acct["positions"][BTC]["maintenance_margin"] == "0.8259"
+    assert data["as_of_ms"] == 9 and msgspec.json.decode(msgspec.json.encode(data)) == data
