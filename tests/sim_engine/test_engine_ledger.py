@@ -290,3 +290,11 @@ def test_a_request_after_a_funding_time_settles_funding_first() -> None:
     ex.add_user("u")
     res = order(ex, "u", "bid", 1, "9.0000", now_ms=NEXT_FUNDING + 1)
     assert [s.funding_time_ms for s in of_type(res.events, FundingSettled)] == [NEXT_FUNDING]
+
+
+def test_a_stale_clock_settles_only_the_last_thirty_funding_times() -> None:
+    ex = exchange()
+    events = ex.advance_to(T0 + 365 * 24 * 3600 * 1000)
+    settled = of_type(events, FundingSettled)
+    assert len(settled) == 30
+    assert settled[-1].funding_time_ms <= ex.now_ms < settled[-1].funding_time_ms + 8 * 3600_000

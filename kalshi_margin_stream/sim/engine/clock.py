@@ -19,6 +19,9 @@ __all__ = ["advance_to", "catch_up", "move_price", "set_trading_active", "FUNDIN
 # UNCONFIRMED: funding payment = -quantity x settlement mark x rate, rounded half-even to
 # 4 dp per position; the rounding dust is the exchange's (ledger ``funding_residual``).
 FUNDING_ROUNDING = ROUND_HALF_EVEN
+# At most this many overdue funding times are settled in one go; older ones are skipped
+# (an exchange created with a stale clock must not replay years of intervals).
+MAX_FUNDING_CATCHUP = 30
 
 
 def _expire(st: State, ctx: Ctx) -> None:
@@ -31,7 +34,11 @@ def _expire(st: State, ctx: Ctx) -> None:
 
 def _settle_funding(st: State, ctx: Ctx) -> None:
     for ticker, m in st.markets.items():
-        while m.interval_start_ms + m.cfg.funding_interval_ms <= ctx.now_ms:
+        interval = m.cfg.funding_interval_ms
+        overdue = (ctx.now_ms - m.interval_start_ms) // interval
+        if overdue > MAX_FUNDING_CATCHUP:
+            m.interval_start_ms += (overdue - MAX_FUNDING_CATCHUP) * interval
+        while m.interval_start_ms + interval <= ctx.now_ms:
             t = m.interval_start_ms + m.cfg.funding_interval_ms
             rec = m.settle_funding(t)
             ctx.emit(rec)

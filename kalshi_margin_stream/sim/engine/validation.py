@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .config import MarketConfig
-from .errors import Rejection, invalid_order, invalid_price
+from .errors import invalid_order, invalid_price
 from .market import MarketState
 
 __all__ = ["check_price", "check_count", "check_band", "check_enum", "SIDES", "TIFS", "STPS"]
@@ -69,8 +69,3 @@ def check_band(m: MarketState, side: str, price: Decimal) -> None:
         ba = m.book.best_ask()
         if ba is not None and price > max(ba * (1 + cfg.band_fraction), ba + span):
             raise invalid_price()
-
-
-def reject_if(cond: bool, rejection: Rejection) -> None:
-    if cond:
-        raise rejection
