@@ -20,6 +20,8 @@ from kalshi_margin_stream.rest.models import (
     BalanceResponse,
     Fill,
     MarginMarket,
+    Position,
+    PositionsResponse,
     SubaccountBalance,
 )
 
@@ -195,3 +197,51 @@ def test_late_order_snapshots_never_move_fill_count_back(
     assert final is not None and final.fill_count == history[-1].fill_count
     ended = history[-1].remaining_count == 0
     assert ("o" in state.snapshot().account(0).open_orders) is not ended
+
+
+@SETTINGS
+@given(data=st.data(), fills=fill_sequences(max_burst=1))
+def test_reconnect_reconcile_never_double_counts(data: st.DataObject,
+                                                 fills: list[FillBody]) -> None:
+    """Live fills up to a disconnect, a REST read at some point, the rest from REST and
+    late socket frames in any order: the same positions, fills and cash as live-only."""
+    reference = MarginState()
+    reference.reconcile_balance(BalanceResponse(subaccount_balances=[
+        SubaccountBalance(subaccount=0, account_equity=D(1000))]), as_of_ms=0)
+    for f in fills:
+        reference.apply_fill(f)
+    cut = data.draw(st.integers(0, len(fills)))  # the REST read sees fills[:cut]
+    seen_live = data.draw(st.integers(0, cut))  # the socket delivered fills[:seen_live]
+    upto = MarginState()
+    upto.reconcile_balance(BalanceResponse(subaccount_balances=[
+        SubaccountBalance(subaccount=0, account_equity=D(1000))]), as_of_ms=0)
+    for f in fills[:cut]:
+        upto.apply_fill(f)
+    then = upto.snapshot().account(0)
+    as_of = fills[cut - 1].ts_ms if cut else 0
+
+    state = MarginState()
+    state.reconcile_balance(BalanceResponse(subaccount_balances=[
+        SubaccountBalance(subaccount=0, account_equity=D(1000))]), as_of_ms=0)
+    for f in fills[:seen_live]:
+        state.apply_fill(f)
+    rows = [Position(market_ticker=t, position=p.count,
+                     entry_price=None if p.cost_basis is None else p.cost_basis / p.count,
+                     unrealized_pnl=D(0))
+            for t, p in then.positions.items()]
+    state.reconcile_balance(BalanceResponse(subaccount_balances=[
+        SubaccountBalance(subaccount=0, account_equity=then.cash)]), as_of_ms=as_of,
+        positions=PositionsResponse(positions=rows))
+    rest_rows = [rest_twin(f) for f in fills[seen_live:]]
+    late = [("ws", i) for i in range(seen_live, len(fills))
+            if data.draw(st.booleans())] + [("rest", 0)]
+    for source, i in data.draw(st.permutations(late)):
+        if source == "ws":
+            state.apply_fill(fills[i])
+        else:
+            state.reconcile_fills(rest_rows)
+    got, want = state.snapshot(), reference.snapshot()
+    assert got.fills_count == want.fills_count == len(fills)
+    assert {t: p.count for t, p in got.account(0).positions.items()} == {
+        t: p.count for t, p in want.account(0).positions.items()}
+    assert abs(got.account(0).cash - want.account(0).cash) < D("1e-12")
