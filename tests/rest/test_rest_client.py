@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from decimal import Decimal
@@ -385,3 +386,27 @@ def test_env_urls() -> None:
     with pytest.raises(ValueError):
         RestClient(None, env="staging")
     assert msgspec  # imported for symmetry with the other tests
+
+
+async def test_in_flight_cap_bounds_concurrent_sends(make_client: MakeClient) -> None:
+    active = peak = 0
+    release = asyncio.Event()
+
+    async def send(request: RestRequest) -> RestResponse:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        await release.wait()
+        active -= 1
+        return ok({"enabled": True})
+
+    async with make_client(Script(), send=send, max_in_flight=3) as rest:
+        calls = [asyncio.ensure_future(rest.is_margin_enabled()) for _ in range(10)]
+        while active < 3:
+            await asyncio.sleep(0)
+        for _ in range(20):                        # let the others try to get in
+            await asyncio.sleep(0)
+        assert peak == 3
+        release.set()
+        assert await asyncio.gather(*calls) == [True] * 10
+    assert peak == 3

@@ -170,3 +170,15 @@ async def test_refused_connection_is_connect_error(credentials: Credentials) -> 
                           retry=FAST) as rest:
         with pytest.raises(ConnectError):
             await rest.get_exchange_status()
+
+
+async def test_shared_session_is_left_open(stub: tuple[Stub, str],
+                                           credentials: Credentials) -> None:
+    import aiohttp
+
+    _, url = stub
+    async with aiohttp.ClientSession() as session:
+        async with RestClient(credentials, base_url=url, session=session) as rest:
+            assert await rest.get_fee_tier_rates()
+        assert not session.closed                  # the caller's session, the caller's job
+    assert session.closed
