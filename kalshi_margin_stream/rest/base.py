@@ -13,6 +13,7 @@ import asyncio
 import enum
 import logging
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
@@ -49,6 +50,7 @@ _DEFAULT_TIMEOUTS = Timeouts()
 _DEFAULT_LIMITS = RateLimits()
 _DEFAULT_RETRY = RetryPolicy()
 _decoders: dict[type[Any], msgspec.json.Decoder[Any]] = {}
+_AT_PATH = re.compile(r" - at `(\$[^`]*)`$")
 
 
 def _decoder(type_: type[T]) -> msgspec.json.Decoder[T]:
@@ -232,8 +234,9 @@ class RestBase:
             return _decoder(type_).decode(body)
         except msgspec.ValidationError as exc:
             text = str(exc)
-            path = text.rsplit("`", 2)[1] if text.endswith("`") else "$"
-            raise DecodeError(f"{where}: {text}", path=path) from None
+            found = _AT_PATH.search(text)
+            raise DecodeError(f"{where}: {text}", path=found.group(1) if found else "$") \
+                from None
         except msgspec.DecodeError as exc:
             raise DecodeError(f"{where}: invalid JSON: {exc}") from None
 

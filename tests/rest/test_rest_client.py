@@ -410,3 +410,11 @@ async def test_in_flight_cap_bounds_concurrent_sends(make_client: MakeClient) ->
         release.set()
         assert await asyncio.gather(*calls) == [True] * 10
     assert peak == 3
+
+
+async def test_decode_error_path_at_top_level(make_client: MakeClient) -> None:
+    script = Script([ok([1, 2])])
+    async with make_client(script) as rest:
+        with pytest.raises(DecodeError) as info:
+            await rest.get_risk()
+    assert info.value.path == "$"
