@@ -291,6 +291,8 @@ class MarginState:
                                m.reference_price)
             if new.ts_ms is None and new.last_price is None:
                 new = replace(new, last_price=m.price, bid=m.bid, ask=m.ask)
+            if m.contract_size is not None:
+                new = replace(new, contract_size=m.contract_size)
             self._markets[m.ticker] = new
         self._curves.clear()
 

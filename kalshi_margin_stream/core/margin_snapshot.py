@@ -56,6 +56,8 @@ class MarketView:
     next_funding_time_ms: int | None = None
     funding_ts_ms: int | None = None
     ts_ms: int | None = None
+    contract_size: Decimal | None = None
+    """Underlying units per contract (informational: prices are already per contract)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -509,3 +509,13 @@ def test_snapshot_to_json_builtins_is_exact() -> None:
     assert acct["available_balance"] == "48.9505" and acct["cash"] == "50.0500"
     assert acct["positions"][BTC]["maintenance_margin"] == "0.8259"
     assert data["as_of_ms"] == 9 and msgspec.json.decode(msgspec.json.encode(data)) == data
+
+
+def test_set_markets_seeds_marks_and_contract_size() -> None:
+    state = MarginState()
+    state.set_markets([rest("markets__single", MarketResponse).market])
+    market = state.snapshot().markets[BTC]
+    assert market.contract_size == D("0.000100")
+    assert market.settlement_mark == D("6.3332") and market.liquidation_mark == D("6.3440")
+    assert not state.apply_ticker(TickerBody(  # an older mark than the REST one: ignored
+        market_ticker=BTC, settlement_mark_price=TickerPrice(price=D("1"), ts_ms=5)))
