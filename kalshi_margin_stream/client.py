@@ -32,7 +32,14 @@ from .config import Endpoints, Limits, Timeouts
 from .core.auth import Credentials
 from .core.book import OrderBook
 from .core.events import (
-    ChannelLost, CommandFailed, Data, Event, FrameError, Gap, NeedsBackfill, Resyncing,
+    ChannelLost,
+    CommandFailed,
+    Data,
+    Event,
+    FrameError,
+    Gap,
+    NeedsBackfill,
+    Resyncing,
 )
 from .core.margin import MarginSnapshot, MarginState
 from .core.session import Session
@@ -46,6 +53,9 @@ from .transport import TransportName, make_transport
 from .ws import ConnectionState, StreamRunner
 
 __all__ = ["Client", "ClientStats"]
+
+_STATE_CHANNELS = frozenset({"fill", "user_orders", "order_group_updates", "ticker"})
+"""Channels whose messages also update the margin state."""
 
 T = TypeVar("T")
 
@@ -331,14 +341,17 @@ class Client:
                 await self._runner.send_pending()
 
     def _on_state(self, state: ConnectionState) -> None:
+        was_connected = self._connected.is_set() and self._fatal is None
         if state is ConnectionState.CONNECTED:
             self._connected.set()
             if self._sync is not None:
                 self._sync.connected()
-        else:
-            self._connected.clear() if self._fatal is None else None
-            if state is ConnectionState.DISCONNECTED and self._sync is not None:
-                self._sync.disconnected()
+            return
+        if self._fatal is None:
+            self._connected.clear()
+        if state is ConnectionState.DISCONNECTED and self._sync is not None:
+            self._sync.disconnected()
+            if was_connected:
                 for group in self._routes.values():
                     for sub in group:
                         sub.mark_stale(None, "disconnected")
@@ -356,26 +369,16 @@ class Client:
                     ticker = ticker_of(msg)
                 else:
                     ticker = ""
-                self.margin_state_apply(event.channel, msg)
+                if event.channel in _STATE_CHANNELS:
+                    self.margin_state.apply_message(msg)
+                elif event.channel == "trade" and self._sync is not None:
+                    self._sync.note_trade(msg)  # type: ignore[arg-type]
                 if subs:
                     for sub in subs:
                         if not ticker or sub.spec.wants(ticker):
                             sub.offer(msg, ticker)
             else:
                 self._control(event)
-
-    def margin_state_apply(self, channel: str, msg: Any) -> None:
-        if channel == "orderbook_delta" or channel == "trade":
-            return
-        state = self.margin_state
-        if channel == "fill":
-            state.apply_fill(msg.msg)
-        elif channel == "user_orders":
-            state.apply_order(msg.msg)
-        elif channel == "order_group_updates":
-            state.apply_order_group(msg.msg)
-        elif channel == "ticker":
-            state.apply_ticker(msg.msg)
 
     def _control(self, event: Event) -> None:
         if isinstance(event, Resyncing):

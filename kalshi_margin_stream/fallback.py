@@ -75,6 +75,7 @@ class RestSync:
         self._seen_trades: set[str] = set()
         self._seen_order: deque[str] = deque()
         self._last_trade_ms: dict[str, int] = {}
+        self._static_loaded = False
 
     # --- signals from the client (synchronous) ----------------------------------
 
@@ -163,16 +164,25 @@ class RestSync:
     # --- the work ---------------------------------------------------------------------
 
     async def reconcile(self) -> None:
-        """Read the account over REST into the margin state."""
+        """Read the account over REST into the margin state.
+
+        Each read is stamped with the time the request was *sent*, so socket updates
+        that arrive while it is in flight are never overwritten by older REST data.
+        """
         rest, margin = self.rest, self.margin
-        margin.reconcile_balance(await rest.get_balance())
-        margin.reconcile_positions(await rest.get_positions())
+        if not self._static_loaded:
+            margin.set_markets(await rest.list_markets())
+            margin.set_risk_parameters(await rest.get_risk_parameters())
+            self._static_loaded = True
+        sent = _now_ms()
+        margin.reconcile_positions(await rest.get_positions(), as_of_ms=sent)
+        margin.reconcile_balance(await rest.get_balance(), as_of_ms=sent)
+        sent = _now_ms()
         orders = [o async for o in rest.iter_orders(status="resting")]
-        margin.reconcile_orders(orders)
+        margin.reconcile_orders(orders, as_of_ms=sent)
         since = self._down_since_ms
         min_ts = None if since is None else max(0, since // 1000 - 5)
-        fills = [f async for f in rest.iter_fills(min_ts=min_ts)]
-        margin.reconcile_fills(fills)
+        margin.reconcile_fills([f async for f in rest.iter_fills(min_ts=min_ts)])
         margin.reconcile_order_groups(await rest.list_order_groups())
         self.reconciliations += 1
         self._last_reconcile = time.monotonic()
@@ -186,7 +196,7 @@ class RestSync:
 
     async def backfill_trades(self, tickers: set[str] | None) -> int:
         """Deliver trades the socket missed, oldest first; returns how many."""
-        targets: list[str | None] = sorted(tickers) if tickers else [None]
+        targets: list[str | None] = list(sorted(tickers)) if tickers else [None]
         found: list[Trade] = []
         for ticker in targets:
             since = (self._last_trade_ms.get(ticker, 0) if ticker

@@ -10,13 +10,12 @@ Delivery policy (the one place it lives)
 The socket reader never waits on a consumer. Each subscription owns a bounded
 anyio memory stream (``Limits.queue``). When it is full:
 
-* the update is not queued and is counted in ``missed``;
-* a books subscription asks the client for fresh snapshots of its markets and,
-  until they come, drops the deltas of those markets (the snapshots supersede
-  them);
-* other channels ask the client for a REST backfill/reconciliation;
-* as soon as the queue has room again (half empty), the consumer first receives
-  a :class:`Stale` marker saying what was missed, then fresh data.
+* the update is not queued and is counted in ``missed``; so is every later one
+  until the consumer has caught up (the queue is half empty again);
+* then the consumer receives a :class:`Stale` marker saying how much it missed,
+  and the repair is asked for: a books subscription gets fresh snapshots of its
+  markets (their deltas are dropped until the snapshot arrives, since it
+  supersedes them); other channels get a REST backfill/reconciliation.
 
 Server error 25 (the exchange's own buffer overflow) and every resync go through
 the same door: a :class:`Stale` marker before the fresh data. Nothing is dropped
@@ -35,7 +34,13 @@ import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from .core.messages import (
-    Fill, OrderbookDelta, OrderbookSnapshot, OrderGroupUpdates, ServerMessage, Ticker, Trade,
+    Fill,
+    OrderbookDelta,
+    OrderbookSnapshot,
+    OrderGroupUpdates,
+    ServerMessage,
+    Ticker,
+    Trade,
     UserOrder,
 )
 
@@ -123,7 +128,8 @@ class OrderGroups(Spec[OrderGroupUpdates]):
 def ticker_of(msg: ServerMessage) -> str:
     """The market a data message concerns (``""`` when it has none)."""
     body = msg.msg  # type: ignore[union-attr]
-    return getattr(body, "market_ticker", None) or getattr(body, "ticker", "")
+    name = getattr(body, "market_ticker", None) or getattr(body, "ticker", "")
+    return name if isinstance(name, str) else ""
 
 
 class Subscription(Generic[T]):
@@ -152,6 +158,7 @@ class Subscription(Generic[T]):
         self.high_water = 0
         self.overflows = 0
         self._pending_stale: Stale | None = None
+        self._repair_on_flush = False
         self._awaiting: set[str] = set()
         """Book markets whose deltas are skipped until their fresh snapshot."""
 
@@ -166,11 +173,14 @@ class Subscription(Generic[T]):
 
     async def __anext__(self) -> T | Stale:
         try:
-            return await self._recv.receive()
+            item = await self._recv.receive()
         except (anyio.EndOfStream, anyio.ClosedResourceError):
             if self._error is not None:
                 raise self._error from None
             raise StopAsyncIteration from None
+        if self._pending_stale is not None:
+            self._flush_stale()  # the consumer caught up: tell it, then fresh data
+        return item
 
     async def __aenter__(self) -> Self:
         return self
@@ -201,21 +211,20 @@ class Subscription(Generic[T]):
         """Queue one update, applying the delivery policy in the module docstring."""
         if self._closed:
             return
-        if self._awaiting and ticker in self._awaiting:
-            if type(msg) is not OrderbookSnapshot:
-                self.missed += 1
-                self.missed_total += 1
-                return
         if self._pending_stale is not None and not self._flush_stale():
             self._skip()
+            return
+        awaiting = self._awaiting
+        if awaiting and ticker in awaiting and type(msg) is not OrderbookSnapshot:
+            self._skip()  # superseded by the fresh snapshot on its way
             return
         try:
             self._send.send_nowait(msg)
         except anyio.WouldBlock:
-            self._overflow(ticker)
+            self._overflow()
             return
-        if self._awaiting and ticker in self._awaiting:
-            self._awaiting.discard(ticker)
+        if awaiting:
+            awaiting.discard(ticker)
         self.delivered += 1
         used = self._send.statistics().current_buffer_used
         if used > self.high_water:
@@ -228,41 +237,50 @@ class Subscription(Generic[T]):
         if self.spec.channel == "orderbook_delta":
             mine = tickers if tickers is not None else self.spec.tickers or ()
             self._awaiting.update(t for t in mine if self.spec.wants(t))
-        stale = Stale(self.spec.channel, tickers, reason, self.missed)
-        self._pending_stale = stale if self._pending_stale is None else Stale(
-            stale.channel, None, f"{self._pending_stale.reason}; {reason}", self.missed)
+        if self._pending_stale is None:
+            self._pending_stale = Stale(self.spec.channel, tickers, reason)
+        else:
+            self._pending_stale = Stale(self.spec.channel, None,
+                                        f"{self._pending_stale.reason}; {reason}")
         self._flush_stale()
 
     def fail(self, error: BaseException) -> None:
         """End the stream with ``error`` (raised from ``async for``)."""
         self._finish(error)
 
-    def _overflow(self, ticker: str) -> None:
+    def _overflow(self) -> None:
         self.overflows += 1
         self._skip()
         if self.spec.channel == "orderbook_delta":
             self._awaiting.update(self.spec.tickers or ())
-        self._pending_stale = Stale(self.spec.channel, self.spec.tickers, "overflow", 0)
-        self._on_overflow(self)
+        self._pending_stale = Stale(self.spec.channel, self.spec.tickers, "overflow")
+        self._repair_on_flush = True
 
     def _skip(self) -> None:
         self.missed += 1
         self.missed_total += 1
 
     def _flush_stale(self) -> bool:
-        """Queue the pending Stale marker once the queue is half empty."""
+        """Queue the pending Stale marker once the queue is half empty.
+
+        After an overflow, the repair (fresh snapshots, or a REST backfill) is asked
+        for only now, so that what it brings lands in a queue with room for it.
+        """
         stale = self._pending_stale
         if stale is None:
             return True
         if self._send.statistics().current_buffer_used > self._queue // 2:
             return False
         try:
-            self._send.send_nowait(Stale(stale.channel, stale.tickers, stale.reason,  # type: ignore[arg-type]
+            self._send.send_nowait(Stale(stale.channel, stale.tickers, stale.reason,
                                          self.missed))
         except anyio.WouldBlock:  # pragma: no cover - checked just above
             return False
         self._pending_stale = None
         self.missed = 0
+        if self._repair_on_flush:
+            self._repair_on_flush = False
+            self._on_overflow(self)
         return True
 
     def _finish(self, error: BaseException | None) -> None:

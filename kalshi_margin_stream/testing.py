@@ -23,11 +23,13 @@ from .config import Limits, Timeouts
 from .sim.server import Simulator
 from .sim.testing import running_simulator
 
-__all__ = ["FAST_LIMITS", "FAST_TIMEOUTS", "MARKETS", "books_match", "client_for",
+__all__ = ["FAST_LIMITS", "FAST_TIMEOUTS", "MARKETS", "SIM_PING_INTERVAL", "books_match", "client_for",
            "eventually", "sim_and_client"]
 
 MARKETS = ["KXBTCPERP", "KXETHPERP"]
 
+SIM_PING_INTERVAL = 0.25
+"""Server pings (Kalshi: 10 s) well inside the client's silence timeout below."""
 FAST_TIMEOUTS = Timeouts(connect=2.0, silence=1.0, ping_interval=None, resync=2.0, close=0.5)
 FAST_LIMITS = Limits(backoff_initial=0.02, backoff_max=0.1, backoff_reset_after=5.0,
                      reconcile_interval=None, fallback_after=0.1, fallback_interval=0.1,
@@ -48,7 +50,8 @@ async def client_for(sim: Simulator, transport: str = "aiohttp", **kw: Any
 @asynccontextmanager
 async def sim_and_client(transport: str = "aiohttp", sim_kw: dict[str, Any] | None = None,
                          **kw: Any) -> AsyncIterator[tuple[Simulator, Client]]:
-    async with running_simulator(markets=MARKETS, **(sim_kw or {})) as sim:
+    options = {"markets": MARKETS, "ping_interval": SIM_PING_INTERVAL, **(sim_kw or {})}
+    async with running_simulator(**options) as sim:
         async with client_for(sim, transport, **kw) as client:
             yield sim, client
 

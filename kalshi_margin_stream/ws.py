@@ -179,8 +179,9 @@ class StreamRunner:
         while True:
             await asyncio.sleep(period)
             now = time.monotonic()
-            if silence and self.session.channels and now - self.last_frame > silence:
-                self.log.warning("no frame for %.1fs: reconnecting", now - self.last_frame)
+            alive = max(self.last_frame, conn.last_ping)
+            if silence and self.session.channels and now - alive > silence:
+                self.log.warning("no frame and no ping for %.1fs: reconnecting", now - alive)
                 await conn.close()
                 return
             if resync:

@@ -27,6 +27,11 @@ TransportName = Literal["aiohttp", "websockets"]
 class Connection(Protocol):
     """One open WebSocket connection."""
 
+    @property
+    def last_ping(self) -> float:
+        """``time.monotonic()`` of the newest ping or pong from the server (0 if none)."""
+        ...
+
     async def recv(self) -> bytes | str:
         """The next text frame. Raises ``ConnectionLost`` when the connection ends."""
         ...

@@ -8,6 +8,7 @@ client's ``ClientSession`` (one connection pool, one DNS cache).
 from __future__ import annotations
 
 import asyncio
+import time
 
 import aiohttp
 
@@ -17,29 +18,45 @@ __all__ = ["AiohttpConnection", "AiohttpTransport"]
 
 _TEXT = aiohttp.WSMsgType.TEXT
 _BINARY = aiohttp.WSMsgType.BINARY
+_PING = aiohttp.WSMsgType.PING
+_PONG = aiohttp.WSMsgType.PONG
 
 
 class AiohttpConnection:
     """An open aiohttp WebSocket."""
 
-    __slots__ = ("_ws", "_close_timeout")
+    __slots__ = ("_ws", "_close_timeout", "last_ping")
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse, close_timeout: float) -> None:
         self._ws = ws
         self._close_timeout = close_timeout
+        self.last_ping = 0.0
+        """``time.monotonic()`` of the newest ping or pong from the server."""
 
     async def recv(self) -> bytes | str:
-        msg = await self._ws.receive()
-        if msg.type is _TEXT:
-            data: str = msg.data
-            return data
-        if msg.type is _BINARY:
-            raw: bytes = msg.data
-            return raw
-        if msg.type is aiohttp.WSMsgType.ERROR:
-            raise ConnectionLost(f"websocket error: {msg.data!r}")
-        code = self._ws.close_code
-        raise ConnectionLost(f"websocket closed (code {code})")
+        receive = self._ws.receive
+        while True:
+            msg = await receive()
+            kind = msg.type
+            if kind is _TEXT:
+                data: str = msg.data
+                return data
+            if kind is _PING:  # answered here (autoping is off) so liveness can see it
+                self.last_ping = time.monotonic()
+                try:
+                    await self._ws.pong(msg.data)
+                except (ConnectionError, RuntimeError, aiohttp.ClientError) as exc:
+                    raise ConnectionLost(f"pong failed: {exc}") from exc
+                continue
+            if kind is _PONG:
+                self.last_ping = time.monotonic()
+                continue
+            if kind is _BINARY:
+                raw: bytes = msg.data
+                return raw
+            if kind is aiohttp.WSMsgType.ERROR:
+                raise ConnectionLost(f"websocket error: {msg.data!r}")
+            raise ConnectionLost(f"websocket closed (code {self._ws.close_code})")
 
     async def send(self, data: bytes) -> None:
         try:
@@ -71,7 +88,7 @@ class AiohttpTransport:
         try:
             async with asyncio.timeout(self._connect_timeout):
                 ws = await self._session.ws_connect(
-                    url, headers=headers, heartbeat=self._ping_interval, autoping=True,
+                    url, headers=headers, heartbeat=self._ping_interval, autoping=False,
                     compress=self._compress, max_msg_size=self._max_size)
         except aiohttp.WSServerHandshakeError as exc:
             if exc.status in (401, 403):

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.frames import Frame, Opcode
+from websockets.protocol import Event
 
 from ..exceptions import AuthError, ConnectError, ConnectionLost
 
 __all__ = ["WebsocketsConnection", "WebsocketsTransport"]
+
+
+class _Connection(ClientConnection):
+    """Stamps every ping or pong from the server, for the liveness watchdog."""
+
+    last_ping = 0.0
+
+    def process_event(self, event: Event) -> None:
+        if isinstance(event, Frame) and event.opcode in (Opcode.PING, Opcode.PONG):
+            self.last_ping = time.monotonic()
+        super().process_event(event)
 
 
 class WebsocketsConnection:
@@ -17,8 +31,13 @@ class WebsocketsConnection:
 
     __slots__ = ("_ws",)
 
-    def __init__(self, ws: ClientConnection) -> None:
+    def __init__(self, ws: _Connection) -> None:
         self._ws = ws
+
+    @property
+    def last_ping(self) -> float:
+        """``time.monotonic()`` of the newest ping or pong from the server."""
+        return self._ws.last_ping
 
     async def recv(self) -> bytes | str:
         try:
@@ -58,7 +77,7 @@ class WebsocketsTransport:
                     url, additional_headers=headers, compression=self._compression,
                     max_size=self._max_size, ping_interval=self._ping_interval,
                     ping_timeout=ping_timeout, close_timeout=self._close_timeout,
-                    open_timeout=None, max_queue=1024)
+                    open_timeout=None, max_queue=1024, create_connection=_Connection)
         except InvalidStatus as exc:
             status = exc.response.status_code
             if status in (401, 403):
@@ -69,4 +88,5 @@ class WebsocketsTransport:
                 f"websocket connect timed out after {self._connect_timeout}s") from None
         except (InvalidHandshake, OSError) as exc:
             raise ConnectError(f"websocket connect failed: {exc}") from exc
+        assert isinstance(ws, _Connection)
         return WebsocketsConnection(ws)
