@@ -54,6 +54,8 @@ from .ws import ConnectionState, StreamRunner
 
 __all__ = ["Client", "ClientStats"]
 
+_TIMEOUTS = Timeouts()
+_LIMITS = Limits()
 _STATE_CHANNELS = frozenset({"fill", "user_orders", "order_group_updates", "ticker"})
 """Channels whose messages also update the margin state."""
 
@@ -102,8 +104,8 @@ class Client:
 
     def __init__(self, credentials: Credentials, *, env: Literal["demo", "prod"] = "demo",
                  rest_url: str | None = None, ws_url: str | None = None,
-                 transport: TransportName = "aiohttp", timeouts: Timeouts = Timeouts(),
-                 limits: Limits = Limits(), rate_limits: RateLimits | None = None,
+                 transport: TransportName = "aiohttp", timeouts: Timeouts = _TIMEOUTS,
+                 limits: Limits = _LIMITS, rate_limits: RateLimits | None = None,
                  rest_fallback: bool = True, reconcile: bool = True,
                  logger: logging.Logger | None = None) -> None:
         if not isinstance(credentials, Credentials):

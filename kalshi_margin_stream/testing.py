@@ -23,8 +23,8 @@ from .config import Limits, Timeouts
 from .sim.server import Simulator
 from .sim.testing import running_simulator
 
-__all__ = ["FAST_LIMITS", "FAST_TIMEOUTS", "MARKETS", "SIM_PING_INTERVAL", "books_match", "client_for",
-           "eventually", "sim_and_client"]
+__all__ = ["FAST_LIMITS", "FAST_TIMEOUTS", "MARKETS", "SIM_PING_INTERVAL", "books_match",
+           "client_for", "eventually", "sim_and_client"]
 
 MARKETS = ["KXBTCPERP", "KXETHPERP"]
 
