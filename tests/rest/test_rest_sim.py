@@ -97,6 +97,8 @@ async def test_every_endpoint_round_trips(env: Env) -> None:
     assert isinstance(await rest.get_historical_funding_rates(ticker=TICKER), list)
     assert (await rest.get_risk_parameters()).initial_margin_multiplier[TICKER] > 1
     assert (await rest.get_fee_tiers()).taker_fee_rates[TICKER] > 0
+    tiers = await rest.get_fee_tier_rates()
+    assert tiers and all(t.maker_fee_rate <= t.taker_fee_rate for t in tiers)
 
     price = await _resting_price(rest)
     placed = await rest.create_order(TICKER, "bid", 2, price, client_order_id="rt-1")
