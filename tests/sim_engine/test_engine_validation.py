@@ -170,3 +170,15 @@ def test_rejection_leaves_no_trace(ex: Exchange) -> None:
         order(ex, "u", "bid", 1, "9.95005", coid="x")
     assert ex.orderbook("TEST") == before
     assert order(ex, "u", "bid", 1, "9.8000", coid="x").remaining_count == 1
+
+
+@pytest.mark.parametrize("kw", [{"subaccount": "0"}, {"subaccount": True},
+                                {"expiration_ts_ms": 1.5e12}, {"coid": 7}])
+def test_wrong_types_are_rejections_not_crashes(ex: Exchange, kw: dict[str, object]) -> None:
+    r = reject(order, ex, "u", "bid", 1, "9.8000", **kw)
+    assert r.http_status == 400
+    assert reject(ex.create_order, "u", ticker="TEST", client_order_id="t", side="bid",
+                  count="1", price=D("9.8"), time_in_force="good_till_canceled",
+                  now_ms=T0).code == "invalid_order"
+    assert reject(ex.transfer_between_subaccounts, "u", client_transfer_id="x",
+                  from_subaccount=[0], to_subaccount=1, amount_cents=1).http_status == 400

@@ -57,6 +57,9 @@ def transfer_between(st: State, user_id: str, *, client_transfer_id: str, from_s
         raise transfer_already_applied()
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
         raise invalid_parameters("amount_cents must be a positive integer")
+    for n in (from_subaccount, to_subaccount):
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise invalid_parameters("subaccount numbers must be integers")
     if from_subaccount == to_subaccount:
         raise invalid_parameters("from_subaccount and to_subaccount must differ")
     src = st.subaccount(user_id, from_subaccount)

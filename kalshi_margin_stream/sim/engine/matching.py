@@ -119,8 +119,8 @@ def fillable(st: State, taker: Order, want: Decimal) -> Decimal:
                     return total
                 continue
             q = maker.remaining
-            if maker.group_id is not None:
-                g = st.groups[maker.group_id]
+            g = st.groups.get(maker.group_id) if maker.group_id is not None else None
+            if g is not None:
                 left = allow.setdefault(g.group_id, g.allowance(st.now_ms, window))
                 q = min(q, left)
                 allow[g.group_id] = left - q

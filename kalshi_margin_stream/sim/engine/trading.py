@@ -108,6 +108,15 @@ def create_order(st: State, acct: Account, *, ticker: str, client_order_id: str,
     check_enum("side", side, SIDES)
     check_enum("time_in_force", time_in_force, TIFS)
     check_enum("self_trade_prevention_type", stp, STPS)
+    if not isinstance(ticker, str):
+        raise invalid_order("invalid ticker")
+    if not isinstance(subaccount, int) or isinstance(subaccount, bool):
+        raise invalid_parameters("subaccount must be an integer")
+    if expiration_ts_ms is not None and (not isinstance(expiration_ts_ms, int)
+                                         or isinstance(expiration_ts_ms, bool)):
+        raise invalid_order("invalid expiration_time")
+    if not isinstance(client_order_id, str):
+        raise invalid_order("client_order_id must be a string")
     m = st.market(ticker)
     _check_open(st, ticker)
     if market_version not in (None, 0) and market_version != m.cfg.market_version:
