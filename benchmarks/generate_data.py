@@ -32,6 +32,7 @@ __all__ = [
     "SIDS",
     "Template",
     "TrafficGenerator",
+    "book_frames",
     "frames",
     "load_real_frames",
     "render",
@@ -124,6 +125,7 @@ class TrafficGenerator:
         depth: int = 50,
         markets: Sequence[tuple[str, int]] = _MARKETS,
         send_ts: bool = False,
+        mix: Sequence[tuple[str, float]] = MIX,
     ) -> None:
         self.rng = random.Random(seed)
         self.depth = depth
@@ -131,8 +133,8 @@ class TrafficGenerator:
         self.books = [_Book(t, m, m) for t, m in markets]
         self.ts_ms = _BASE_TS_MS
         self._counter = 0
-        self._types = [t for t, _ in MIX]
-        self._weights = [w for _, w in MIX]
+        self._types = [t for t, _ in mix]
+        self._weights = [w for _, w in mix]
         self._group = f"{self.rng.getrandbits(128):032x}"
 
     # -- envelope ----------------------------------------------------------------
@@ -299,14 +301,20 @@ class TrafficGenerator:
 
 
 def restore_deltas(gen: TrafficGenerator, start: Sequence[_Book]) -> list[Template]:
-    """Deltas that bring every book of ``gen`` back to ``start`` (makes a block repeatable)."""
+    """Deltas that bring every book of ``gen`` back to ``start`` (makes a block repeatable).
+
+    Every decrease comes before any increase: the intermediate books are then
+    subsets of the final one, so none of them is ever crossed.
+    """
     out = []
+    for shrink in (True, False):
+        for book, first in zip(gen.books, start, strict=True):
+            for side, now, then in (("bid", book.bid, first.bid), ("ask", book.ask, first.ask)):
+                for price in sorted(set(now) | set(then)):
+                    diff = then.get(price, 0) - now.get(price, 0)
+                    if diff and (diff < 0) == shrink:
+                        out.append(gen._delta(book, side, price, diff))
     for book, first in zip(gen.books, start, strict=True):
-        for side, now, then in (("bid", book.bid, first.bid), ("ask", book.ask, first.ask)):
-            for price in sorted(set(now) | set(then)):
-                diff = then.get(price, 0) - now.get(price, 0)
-                if diff:
-                    out.append(gen._delta(book, side, price, diff))
         book.mid = first.mid
     return out
 
@@ -328,6 +336,13 @@ def frames(count: int, seed: int = 6, depth: int = 50, send_ts: bool = False) ->
     """``count`` synthetic frames: snapshots first, then the live-like mix."""
     gen = TrafficGenerator(seed=seed, depth=depth, send_ts=send_ts)
     return list(render(gen.templates(count)))
+
+
+def book_frames(updates: int, depth: int, seed: int = 6) -> list[bytes]:
+    """One market: its snapshot (``depth`` levels a side), then ``updates`` deltas."""
+    gen = TrafficGenerator(seed=seed, depth=depth, markets=_MARKETS[:1],
+                           mix=(("orderbook_delta", 1.0),))
+    return list(render(gen.templates(updates + 1)))
 
 
 def load_real_frames(data_dir: Path = DATA_DIR) -> list[bytes]:
