@@ -10,13 +10,14 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from aiohttp import web
 
 from .controls import Controls
 from .engine.errors import Rejection
+from .faults import RestFaultKind
 from .state import SimState
 
 __all__ = ["ADMIN_PREFIX", "add_routes", "is_loopback"]
@@ -96,7 +97,7 @@ def _fail_rest(c: Controls, s: SimState, b: dict[str, Any]) -> dict[str, Any]:
     then = b.get("then", "drop")
     if then not in ("answer", "drop"):
         raise ValueError("then must be 'answer' or 'drop'")
-    c.fail_rest(kind, _int(b, "n", 1),  # type: ignore[arg-type]
+    c.fail_rest(cast(RestFaultKind, kind), _int(b, "n", 1),
                 hang_s=_num(b, "hang_s") if "hang_s" in b else 0.0, then=then)
     return {}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, cast
 
 from .faults import RestFaultKind
 from .state import SimState
@@ -95,4 +95,7 @@ class Controls:
                   hang_s: float = 0.0, then: Literal["answer", "drop"] = "drop") -> None:
         """The next ``n`` REST calls answer 429 or 500, or (``"timeout"``) hang ``hang_s``
         seconds and then answer normally or drop the connection."""
-        self._state.faults.fail_rest(str(kind), n, hang_s=hang_s, then=then)  # type: ignore[arg-type]
+        name = str(kind)
+        if name not in ("429", "500", "timeout"):
+            raise ValueError(f"unknown REST fault {kind!r}: use 429, 500 or 'timeout'")
+        self._state.faults.fail_rest(cast(RestFaultKind, name), n, hang_s=hang_s, then=then)

@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kalshi_margin_stream.core.messages import (
     ErrorMessage,
@@ -244,3 +246,33 @@ def test_market_limit_gives_error_26() -> None:
         "sid": 1, "action": "add_markets", "market_ticker": "CCC"}})) == 26
     ok = cmd(s, {"id": 4, "cmd": "subscribe", "params": {"channels": ["trade"]}})
     assert isinstance(ok[0].msg, Subscribed)  # no market filter: not limited
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 5) | st.text(max_size=6)
+    | st.sampled_from(MARKETS + ["orderbook_delta", "ticker", "trade", "add_markets",
+                                 "get_snapshot", "delete_markets"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["channels", "market_ticker", "market_tickers", "sid", "sids",
+                         "action", "send_initial_snapshot", "skip_ticker_ack", "x"]),
+        inner, max_size=5),
+    max_leaves=12)
+_commands = st.fixed_dictionaries(
+    {"id": st.integers(-1, 9) | st.none() | st.text(max_size=2),
+     "cmd": st.sampled_from(["subscribe", "unsubscribe", "update_subscription",
+                             "list_subscriptions", "nope"]) | st.integers()},
+    optional={"params": _json})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_commands | _json.map(lambda v: {"raw": v}), min_size=1, max_size=8))
+def test_any_command_sequence_is_answered_without_raising(frames: list[dict[str, Any]]) -> None:
+    s = WsSession("me", FakeView())
+    for frame in frames:
+        outs = s.receive(json.dumps(frame))
+        assert outs, frame  # every command gets at least one answer
+        for out in outs:
+            assert out.msg is not None
+    for sub in s.subscriptions.values():  # the table stays consistent
+        assert sub.markets is None or sub.markets <= set(MARKETS)
+        assert sub.seq >= 0
