@@ -246,3 +246,52 @@ async def test_move_price_moves_the_reference(sim: Simulator, ws: Ws) -> None:
     tick = await ws.until(lambda f: f["type"] == "ticker")
     assert tick["msg"]["reference_price"]["price"] == "9.1234"
     assert sim.stats().faults["price_moves"] == 1
+
+
+async def test_fuzzed_order_bodies_never_crash_the_server(rest: Rest, sim: Simulator) -> None:
+    import random
+
+    sim.set_rate_limits(read=100_000, write=100_000)
+    rng = random.Random(11)
+    values: list[Any] = [None, True, 0, -1, 1.5, "", "x", "1", "-3", "0.00001", "1e3", "NaN",
+                         "9999999999", [], {}, BTC, "bid", "ask", "fill_or_kill",
+                         "good_till_canceled", "immediate_or_cancel", "maker",
+                         "taker_at_cross", resting_bid(sim), str(uuid.uuid4())]
+    keys = ["ticker", "client_order_id", "side", "count", "price", "time_in_force",
+            "self_trade_prevention_type", "post_only", "reduce_only", "subaccount",
+            "order_group_id", "expiration_time", "market_version", "cancel_order_on_pause"]
+    statuses: set[int] = set()
+    for _ in range(150):
+        body = {k: rng.choice(values) for k in rng.sample(keys, rng.randint(0, len(keys)))}
+        status, answer = await rest.call("POST", "/margin/orders", body)
+        statuses.add(status)
+        assert status in (201, 400, 404, 409), (body, status, answer)
+        if status != 201:
+            assert isinstance(answer, dict) and ("error" in answer or "code" in answer), answer
+    assert 400 in statuses
+    assert sim.stats().rest_by_status[500] == 0
+
+
+async def test_fuzzed_bodies_on_every_write_route(rest: Rest, sim: Simulator) -> None:
+    import random
+
+    sim.set_rate_limits(read=100_000, write=100_000)
+    status, placed = await rest.call("POST", "/margin/orders", order(BTC, "bid", resting_bid(sim)))
+    status, group = await rest.call("POST", "/margin/order_groups/create", {"contracts_limit": 9})
+    oid, gid = placed["order_id"], group["order_group_id"]
+    routes = [("POST", f"/margin/orders/{oid}/decrease"), ("POST", f"/margin/orders/{oid}/amend"),
+              ("POST", "/margin/order_groups/create"), ("PUT", f"/margin/order_groups/{gid}/limit"),
+              ("POST", "/portfolio/margin/subaccounts/transfer"),
+              ("POST", "/portfolio/intra_exchange_instance_transfer")]
+    keys = ["reduce_by", "reduce_to", "ticker", "side", "price", "count", "contracts_limit",
+            "contracts_limit_fp", "subaccount", "client_transfer_id", "from_subaccount",
+            "to_subaccount", "amount_cents", "source", "destination", "amount"]
+    values: list[Any] = [None, True, 0, 1, -5, 2.5, "", "1", "0", "-1", "1.001", "abc", [], {},
+                         BTC, "bid", "margined", "event_contract", str(uuid.uuid4()), 10**12]
+    rng = random.Random(5)
+    for _ in range(200):
+        method, path = rng.choice(routes)
+        body = {k: rng.choice(values) for k in rng.sample(keys, rng.randint(0, 6))}
+        status, answer = await rest.call(method, path, body)
+        assert status < 500, (method, path, body, answer)
+    assert sim.stats().rest_by_status[500] == 0
