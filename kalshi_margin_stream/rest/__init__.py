@@ -13,12 +13,15 @@ from .client import RestClient
 from .errors import RestAuthError, code_matches, parse_error_body
 from .ratelimit import BucketRate, RateLimiter, RateLimits, TokenBucket
 from .retry import Op, RetryPolicy
+from .scm import KlearClient, KlearCredentials
 from .transport import REST_URLS, RestRequest, RestResponse, Send, Timeouts
 
 __all__ = [
     "REST_URLS",
     "BucketRate",
     "CursorGuard",
+    "KlearClient",
+    "KlearCredentials",
     "Op",
     "RateLimiter",
     "RateLimits",

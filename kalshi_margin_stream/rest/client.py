@@ -90,6 +90,7 @@ class RestClient(OrderApi):
         send: replaces the network entirely (tests): ``async (RestRequest) -> RestResponse``.
         timeouts: ``Timeouts(connect=..., request=...)``.
         rate_limits: ``RateLimits(tier=...)`` or explicit read/write buckets.
+        max_in_flight: requests on the wire at once (default 100, aiohttp's pool size).
         retry: ``RetryPolicy(...)``: attempts and backoff.
         clock, rng, time_ms: injectable monotonic clock, jitter source and ms wall clock.
         logger: defaults to ``kalshi_margin_stream.rest``.
