@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kalshi_margin_stream.sim.engine import (
     Event,
@@ -16,7 +18,8 @@ from kalshi_margin_stream.sim.engine import (
     SyntheticFlow,
     default_markets,
 )
-from kalshi_margin_stream.sim.engine.testing import T0, of_type
+from kalshi_margin_stream.sim.engine.testing import T0, D, of_type
+from kalshi_margin_stream.sim.engine.views import Side
 
 TICKERS = ["KXBTCPERP", "KXETHPERP"]
 
@@ -85,3 +88,31 @@ def test_unknown_ticker_is_refused() -> None:
         SyntheticFlow(ex, tickers=["NOPE"])
     with pytest.raises(ValueError):
         SyntheticFlow(ex, levels=0)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(0, 2**32), st.integers(0, 2**32), st.integers(1, 5))
+def test_any_seed_keeps_invariants(seed: int, flow_seed: int, actions: int) -> None:
+    ex = Exchange(ExchangeConfig(markets=default_markets(["KXSOLPERP"])), seed=seed, now_ms=T0)
+    ex.add_user("u", cash=D("200"))
+    flow = SyntheticFlow(ex, seed=flow_seed, levels=30)
+    events = flow.seed_books(T0)
+    for i in range(150):
+        now = T0 + 1_000 * (i + 1)
+        events += flow.step(now, actions=actions)
+        if i % 10 == 0:  # a real user trading through the synthetic book
+            bid, ask, _ = ex.best_prices("KXSOLPERP")
+            side: Side = "bid" if i % 20 == 0 else "ask"
+            price = ask if side == "bid" else bid
+            if price is not None:
+                try:
+                    events += ex.create_order("u", ticker="KXSOLPERP", client_order_id=f"u{i}",
+                                              side=side, count=D(3), price=price,
+                                              time_in_force="immediate_or_cancel",
+                                              now_ms=now).events
+                except Rejection:
+                    pass
+    assert ex.audit() == []
+    bids, asks = ex.orderbook("KXSOLPERP").bids, ex.orderbook("KXSOLPERP").asks
+    assert all(size > 0 for _, size in bids + asks)
+    assert not bids or not asks or bids[0][0] < asks[0][0]
