@@ -268,6 +268,16 @@ class Client:
         self._spawn(pump(), f"callback:{spec.channel}")
         return sub
 
+    async def reconcile(self) -> None:
+        """Read balance, positions, open orders, fills and groups over REST now.
+
+        The client does this by itself at start, after every reconnect and every
+        ``Limits.reconcile_interval``; call it to be sure before a decision.
+        """
+        self._check_open()
+        assert self._sync is not None
+        await self._sync.reconcile()
+
     def book(self, ticker: str) -> OrderBook | None:
         """The local book of ``ticker`` (check ``book.status`` before trusting it)."""
         return self.session.books.get(ticker)

@@ -76,6 +76,7 @@ class RestSync:
         self._seen_order: deque[str] = deque()
         self._last_trade_ms: dict[str, int] = {}
         self._static_loaded = False
+        self._lock = asyncio.Lock()
 
     # --- signals from the client (synchronous) ----------------------------------
 
@@ -169,6 +170,10 @@ class RestSync:
         Each read is stamped with the time the request was *sent*, so socket updates
         that arrive while it is in flight are never overwritten by older REST data.
         """
+        async with self._lock:  # the task's own rounds and Client.reconcile() never overlap
+            await self._reconcile()
+
+    async def _reconcile(self) -> None:
         rest, margin = self.rest, self.margin
         if not self._static_loaded:
             margin.set_markets(await rest.list_markets())

@@ -80,10 +80,12 @@ def _fallback(frame: bytes | str, exc: msgspec.ValidationError) -> Unknown:
     reason, path = _split(exc)
     try:
         env = _envelope.decode(frame)
-    except msgspec.ValidationError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        # Not a whole envelope either (validation stops before a truncation): still
+        # report the frame's type when it can be read.
         try:
             typed = _type_only.decode(frame)
-        except msgspec.ValidationError:
+        except (msgspec.DecodeError, UnicodeDecodeError):
             raise DecodeError(reason, path=path) from None
         raise DecodeError(reason, path=path, type=typed.type) from None
     if path == "$.type" and reason.startswith("Invalid value"):

@@ -92,7 +92,9 @@ def test_malformed_known_type_names_the_path(frame: bytes, path: str) -> None:
 
 
 @pytest.mark.parametrize("frame", [b"", b"{", b"[1,2]", b"null", b'{"sid":1}', b'{"type":5}',
-                                   b"\xff\xfe", b'{"type":"ok","msg":"x"}'])
+                                   b"\xff\xfe", b'{"type":"ok","msg":"x"}',
+                                   b'{"type":"orderbook_snapshot","sid":1,"seq":1,"msg":'
+                                   b'{"market_ticker":"X","bid":[["4.8368","!.00"'])
 def test_garbage_raises_decode_error(frame: bytes) -> None:
     with pytest.raises(DecodeError):
         decode_frame(frame)
