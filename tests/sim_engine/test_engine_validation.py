@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from kalshi_margin_stream.sim.engine import Exchange, Rejection
+from kalshi_margin_stream.sim.engine import Exchange, Rejection, TickerUpdate
 from kalshi_margin_stream.sim.engine.testing import BIG, T0, D, exchange, market, order
 
 
@@ -182,3 +182,17 @@ def test_wrong_types_are_rejections_not_crashes(ex: Exchange, kw: dict[str, obje
                   now_ms=T0).code == "invalid_order"
     assert reject(ex.transfer_between_subaccounts, "u", client_transfer_id="x",
                   from_subaccount=[0], to_subaccount=1, amount_cents=1).http_status == 400
+
+
+def test_scenario_knobs_notional_limit_and_market_status(ex: Exchange) -> None:
+    ex.set_notional_limit("u", D("50"), ticker="TEST")
+    assert reject(order, ex, "u", "bid", 6, "9.8000").code == "NOTIONAL_RISK_LIMIT_EXCEEDED"
+    assert ex.notional_risk_limit("u").notional_value_risk_limits_by_market_ticker == {
+        "TEST": D("50")}
+    ex.set_notional_limit("u", D("1000"), ticker="TEST")
+    events = ex.set_market_status("TEST", "inactive", now_ms=T0)
+    assert [e.stats.status for e in events if isinstance(e, TickerUpdate)] == ["inactive"]
+    r = reject(order, ex, "u", "bid", 1, "9.8000")
+    assert (r.http_status, r.code) == (400, "market_not_active")
+    assert reject(ex.set_market_status, "TEST", "paused", now_ms=T0).http_status == 400
+    assert reject(ex.set_notional_limit, "u", D("-1")).http_status == 400

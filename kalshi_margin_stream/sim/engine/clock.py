@@ -14,7 +14,10 @@ from .state import Ctx, State
 from .trading import wrap_up
 from .views import PricePoint
 
-__all__ = ["advance_to", "catch_up", "move_price", "set_trading_active", "FUNDING_ROUNDING"]
+__all__ = ["advance_to", "catch_up", "move_price", "set_trading_active", "set_market_status",
+           "FUNDING_ROUNDING"]
+
+MARKET_STATUSES = ("active", "inactive", "closed")
 
 # UNCONFIRMED: funding payment = -quantity x settlement mark x rate, rounded half-even to
 # 4 dp per position; the rounding dust is the exchange's (ledger ``funding_residual``).
@@ -112,4 +115,15 @@ def set_trading_active(st: State, active: bool, now_ms: int) -> list[Event]:
         for o in [o for o in st.orders.values() if o.remaining > 0 and o.cancel_on_pause]:
             cancel(st, ctx, o, REASON.PAUSE_CANCEL)
     ctx.touched.update({t: None for t in st.markets})
+    return wrap_up(st, ctx)
+
+
+def set_market_status(st: State, ticker: str, status: str, now_ms: int) -> list[Event]:
+    m = st.market(ticker)
+    if status not in MARKET_STATUSES:
+        raise invalid_parameters(f"status must be one of {', '.join(MARKET_STATUSES)}")
+    st.tick(now_ms)
+    ctx = Ctx(st.now_ms)
+    m.status = status
+    ctx.touch(ticker)
     return wrap_up(st, ctx)

@@ -280,6 +280,22 @@ class Exchange:
         ``cancel_order_on_pause`` orders are cancelled)."""
         return clock.set_trading_active(self._st, active, now_ms)
 
+    def set_notional_limit(self, user_id: str, limit: Decimal, *,
+                           ticker: str | None = None) -> None:
+        """Scenario knob: the user's default notional risk limit, or one market's override."""
+        acct = self._st.account(user_id)
+        if not isinstance(limit, Decimal) or not limit.is_finite() or limit < 0:
+            raise invalid_parameters("limit must be a non-negative decimal")
+        if ticker is None:
+            acct.notional_limit = limit
+        else:
+            self._st.market(ticker)
+            acct.market_limits[ticker] = limit
+
+    def set_market_status(self, ticker: str, status: str, *, now_ms: int) -> list[Event]:
+        """Scenario knob: ``active`` | ``inactive`` | ``closed`` (orders need ``active``)."""
+        return clock.set_market_status(self._st, ticker, status, now_ms)
+
     # ------------------------------------------------------------------ queries
     @property
     def config(self) -> ExchangeConfig:
