@@ -7,6 +7,8 @@ messages below are the ones recorded on the margin demo (rest.md §4).
 
 from __future__ import annotations
 
+from ...exceptions import KalshiError
+
 __all__ = [
     "Rejection",
     "invalid_order",
@@ -22,7 +24,7 @@ __all__ = [
 ]
 
 
-class Rejection(Exception):
+class Rejection(KalshiError):
     """The exchange refused a request; carries everything the HTTP answer needs.
 
     Attributes:
