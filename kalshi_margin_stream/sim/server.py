@@ -97,6 +97,7 @@ class Simulator(Controls):
         self._limiter = RateLimiter(tier=tier, enabled=rate_limits)
         self._flow_gate = asyncio.Event()
         self._flow_gate.set()
+        self._rate_changed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
         self._credentials: Credentials | None = None
@@ -269,19 +270,29 @@ class Simulator(Controls):
 
     # --- background loops ------------------------------------------------------------------------
 
+    def set_rate(self, rate: float) -> None:
+        """Change the synthetic flow rate (actions per second; 0 stops the flow)."""
+        if rate < 0:
+            raise ValueError("rate must be >= 0")
+        self.rate = rate
+        self._rate_changed.set()
+
     async def _flow_loop(self) -> None:
-        if self.rate <= 0:
-            return
         loop = asyncio.get_running_loop()
         last = loop.time()
         carry = 0.0
         while True:
-            if not self._flow_gate.is_set():
+            if self.rate <= 0 or not self._flow_gate.is_set():
+                self._rate_changed.clear()
+                if self.rate <= 0:
+                    await self._rate_changed.wait()
                 await self._flow_gate.wait()
                 last = loop.time()
+                continue
             await asyncio.sleep(self._flow_tick)
             now = loop.time()
-            carry += (now - last) * self.rate
+            # at most one second of backlog after a stalled loop, so the flow never bursts
+            carry = min(carry + (now - last) * self.rate, max(self.rate, 1.0))
             last = now
             n = int(carry)
             if n <= 0 or not self._flow_gate.is_set():

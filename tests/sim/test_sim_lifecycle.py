@@ -138,3 +138,14 @@ async def test_same_seed_same_stream() -> None:
     first, second, other = await run(5), await run(5), await run(6)
     assert first == second
     assert first != other
+
+
+async def test_flow_rate_can_change_at_run_time() -> None:
+    async with running_simulator(markets=[BTC], rate=0, flow_tick=0.01) as sim:
+        assert sim.stats().flow_events == 0
+        sim.set_rate(500)
+        async with asyncio.timeout(5):
+            while sim.stats().flow_events < 5:
+                await asyncio.sleep(0.01)
+        with pytest.raises(ValueError):
+            sim.set_rate(-1)
