@@ -152,6 +152,8 @@ class Subscription(Generic[T]):
         self._error: BaseException | None = None
         self._closed = False
         self.delivered = 0
+        """Items queued (updates and Stale markers)."""
+        self._consumed = 0
         self.missed = 0
         """Updates not delivered since the last Stale marker."""
         self.missed_total = 0
@@ -178,6 +180,7 @@ class Subscription(Generic[T]):
             if self._error is not None:
                 raise self._error from None
             raise StopAsyncIteration from None
+        self._consumed += 1
         if self._pending_stale is not None:
             self._flush_stale()  # the consumer caught up: tell it, then fresh data
         return item
@@ -226,7 +229,7 @@ class Subscription(Generic[T]):
         if awaiting:
             awaiting.discard(ticker)
         self.delivered += 1
-        used = self._send.statistics().current_buffer_used
+        used = self.delivered - self._consumed
         if used > self.high_water:
             self.high_water = used
 
@@ -269,13 +272,14 @@ class Subscription(Generic[T]):
         stale = self._pending_stale
         if stale is None:
             return True
-        if self._send.statistics().current_buffer_used > self._queue // 2:
+        if self.delivered - self._consumed > self._queue // 2:
             return False
         try:
             self._send.send_nowait(Stale(stale.channel, stale.tickers, stale.reason,
                                          self.missed))
         except anyio.WouldBlock:  # pragma: no cover - checked just above
             return False
+        self.delivered += 1
         self._pending_stale = None
         self.missed = 0
         if self._repair_on_flush:
