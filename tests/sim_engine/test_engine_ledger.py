@@ -298,3 +298,52 @@ def test_a_stale_clock_settles_only_the_last_thirty_funding_times() -> None:
     settled = of_type(events, FundingSettled)
     assert len(settled) == 30
     assert settled[-1].funding_time_ms <= ex.now_ms < settled[-1].funding_time_ms + 8 * 3600_000
+
+
+def test_short_liquidation_cancels_resting_orders_and_buys_back() -> None:
+    ex = exchange()
+    ex.add_user("mm", cash=BIG, synthetic=True)
+    ex.add_user("u", cash=D("20"))
+    order(ex, "mm", "bid", 20, "10.0000")
+    order(ex, "u", "ask", 10, "10.0000", tif="immediate_or_cancel")
+    resting = order(ex, "u", "bid", 1, "8.0000").order.order_id
+    risk = ex.risk("u")
+    [row] = risk.positions
+    # single position: cash 19.88 - q*P + C = 1.0 x 10 x P x m  ->  P ~ 10.6
+    assert row.estimated_liquidation_price is not None
+    assert D("10.5") < row.estimated_liquidation_price < D("10.7")
+    order(ex, "mm", "ask", 100, "11.0000")
+    events = ex.move_price("TEST", D("10.8000"), now_ms=T0)
+    assert len(of_type(events, LiquidationTriggered)) == 1
+    cancelled = [e.order for e in of_type(events, OrderUpdate)
+                 if e.order.order_id == resting]
+    assert cancelled and cancelled[0].last_update_reason == "MarginCancel"
+    [fill] = [f for f in of_type(events, FillEvent) if f.user_id == "u"]
+    assert (fill.side, fill.count, fill.price, fill.order_source) == ("bid", 10, D("11.0000"),
+                                                                      "system")
+    assert ex.positions("u") == []
+    assert_ledger(ex)
+
+
+def test_deposit_counts_as_money_in() -> None:
+    ex = exchange()
+    ex.add_user("u", cash=D("1"))
+    ex.deposit("u", D("99"))
+    assert ex.balance("u").settled_funds == D("100")
+    assert_ledger(ex)
+
+
+def test_positions_and_risk_filter_by_subaccount() -> None:
+    ex = exchange()
+    ex.add_user("mm", cash=BIG)
+    ex.add_user("u")
+    sub = ex.create_subaccount("u")
+    ex.transfer_between_subaccounts("u", client_transfer_id="t", from_subaccount=0,
+                                    to_subaccount=sub, amount_cents=100_000)
+    order(ex, "mm", "ask", 10, "10.0000")
+    order(ex, "u", "bid", 1, "10.0000", tif="immediate_or_cancel")
+    order(ex, "u", "bid", 2, "10.0000", tif="immediate_or_cancel", subaccount=sub)
+    assert [p.position for p in ex.positions("u")] == [1, 2]
+    assert [p.position for p in ex.positions("u", subaccount=sub)] == [2]
+    assert [p.position for p in ex.risk("u", subaccount=0).positions] == [1]
+    assert ex.positions("u", ticker="OTHER") == []

@@ -269,3 +269,34 @@ def test_an_expired_order_never_matches_even_without_advance(ex: Exchange) -> No
     assert expired.order.last_update_reason == "ExpiryCancel"
     assert res.events.index(expired) < res.events.index(
         next(e for e in of_type(res.events, OrderUpdate) if e.order.user_id == "b"))
+
+
+def test_fok_counts_neither_own_orders_nor_capped_group_makers(ex: Exchange) -> None:
+    gid = ex.create_order_group("b", contracts_limit=D(2), now_ms=T0).group.order_group_id
+    order(ex, "b", "ask", 5, "10.1000", order_group_id=gid)
+    order(ex, "c", "ask", 2, "10.1000")
+    # only 2 (group cap) + 2 available: a 5-lot FOK must not fill at all
+    res = order(ex, "a", "bid", 5, "10.1000", tif="fill_or_kill")
+    assert (res.fill_count, of_type(res.events, PublicTrade)) == (0, [])
+    assert order(ex, "a", "bid", 4, "10.1000", tif="fill_or_kill").fill_count == 4
+    # own resting order at the cross stops a taker_at_cross FOK
+    order(ex, "a", "ask", 1, "10.2000")
+    order(ex, "c", "ask", 5, "10.2000")
+    res = order(ex, "a", "bid", 2, "10.2000", tif="fill_or_kill")
+    assert res.fill_count == 0
+    res = order(ex, "a", "bid", 2, "10.2000", tif="fill_or_kill", stp="maker")
+    assert res.fill_count == 2
+
+
+def test_amend_sets_and_clears_expiry(ex: Exchange) -> None:
+    oid = order(ex, "a", "ask", 1, "10.1000").order.order_id
+    res = ex.amend_order("a", oid, ticker="TEST", side="ask", price=D("10.1000"), count=D(1),
+                         expiration_ts_ms=T0 + 1_000, now_ms=T0)
+    assert res.order.expiration_ts_ms == T0 + 1_000
+    ex.amend_order("a", oid, ticker="TEST", side="ask", price=D("10.1000"), count=D(1),
+                   expiration_ts_ms=0, now_ms=T0)
+    ex.advance_to(T0 + 2_000)
+    assert ex.get_order("a", oid).remaining_count == 1
+    with pytest.raises(Rejection):
+        ex.amend_order("a", oid, ticker="TEST", side="ask", price=D("10.1000"), count=D(1),
+                       expiration_ts_ms=T0, now_ms=T0 + 2_000)

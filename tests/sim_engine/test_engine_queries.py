@@ -154,3 +154,10 @@ def test_cheap_reads_and_estimate_clock(ex: Exchange) -> None:
     with pytest.raises(Rejection) as info:
         ex.move_price("TEST", D("0"), now_ms=T0)
     assert info.value.http_status == 400
+
+
+def test_list_orders_time_window(ex: Exchange) -> None:
+    ids = [order(ex, "a", "bid", 1, "9.0000", now_ms=T0 + i).order.order_id for i in range(4)]
+    got = ex.list_orders("a", min_ts_ms=T0 + 1, max_ts_ms=T0 + 2).items
+    assert [o.order_id for o in got] == [ids[2], ids[1]]
+    assert ex.list_orders("a", subaccount=3).items == []
