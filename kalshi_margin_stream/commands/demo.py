@@ -25,7 +25,14 @@ from ..core.messages import Ticker, Trade
 from ..exceptions import KalshiError
 from ..sim.server import Simulator
 from ..subscriptions import (
-    Books, Fills, OrderGroups, Orders, Stale, Subscription, Tickers, Trades,
+    Books,
+    Fills,
+    OrderGroups,
+    Orders,
+    Stale,
+    Subscription,
+    Tickers,
+    Trades,
 )
 
 __all__ = ["add_parser", "run"]

@@ -24,7 +24,15 @@ from ..core.auth import Credentials
 from ..core.messages import CHANNELS
 from ..exceptions import KalshiError
 from ..subscriptions import (
-    Books, Fills, OrderGroups, Orders, Spec, Stale, Subscription, Tickers, Trades,
+    Books,
+    Fills,
+    OrderGroups,
+    Orders,
+    Spec,
+    Stale,
+    Subscription,
+    Tickers,
+    Trades,
 )
 
 __all__ = ["add_parser", "run", "summary_json"]
