@@ -263,7 +263,7 @@ async def _serve(state: SimState, request: web.Request, handler: Handler) -> web
     bucket, cost = _cost(request)
     loop = asyncio.get_running_loop()
     if not state.limiter.allow(key_id or request.remote or "", bucket, cost, loop.time()):
-        state.stats.faults["rate_limited"] += 1
+        state.stats.events["rate_limited"] += 1
         return json_response(RATE_LIMITED_BODY, 429)
     try:
         return await handler(request)

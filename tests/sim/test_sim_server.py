@@ -119,7 +119,7 @@ async def test_rate_limit_answers_429(rest: Rest, sim: Simulator) -> None:
     assert (await rest.call("GET", "/margin/orders"))[0] == 200
     status, body = await rest.call("GET", "/margin/orders")
     assert (status, body) == (429, {"error": "too many requests"})
-    assert sim.stats().faults["rate_limited"] == 1
+    assert sim.stats().events["rate_limited"] == 1
     # writes have their own bucket
     status, _ = await rest.call("POST", "/margin/orders", order(BTC, "bid", resting_bid(sim)))
     assert status == 201
