@@ -6,9 +6,11 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import stat
 import sys
 import time
+from pathlib import Path
 
 import aiohttp
 
@@ -48,3 +50,27 @@ async def test_cli_starts_serves_and_stops_on_sigint() -> None:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+async def test_cli_reports_bad_arguments(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a key")
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    try:
+        cases = [(["--public-key", str(bad)], 2, "not a PEM public key"),
+                 (["--public-key", str(tmp_path / "missing.pem")], 2, "cannot read"),
+                 (["--rate", "-1"], 2, "--rate"),
+                 (["--port", str(busy.getsockname()[1]), "--markets", "KXBTCPERP"], 1,
+                  "cannot listen")]
+        for extra, code, text in cases:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "kalshi_margin_stream.cli", "sim", *extra,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            async with asyncio.timeout(10):
+                out, err = await proc.communicate()
+            assert (proc.returncode, out) == (code, b""), (extra, err)
+            assert text in err.decode(), err
+    finally:
+        busy.close()
