@@ -53,7 +53,7 @@ def test_taker_in_a_group_is_capped_at_the_limit_and_triggers_it(ex: Exchange) -
     order(ex, "b", "ask", 10, "10.1000")
     res = order(ex, "a", "bid", 8, "10.1000", order_group_id=gid)
     assert (res.fill_count, res.remaining_count) == (5, 0)
-    assert res.order.last_update_reason == "MarginCancel"
+    assert res.order.last_update_reason == "Decrease"
     assert [e.event_type for e in of_type(res.events, OrderGroupEvent)] == ["triggered"]
     assert ex.get_order_group("a", gid).triggered
 

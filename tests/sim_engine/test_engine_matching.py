@@ -80,6 +80,7 @@ def test_ioc_drops_the_unfilled_rest(ex: Exchange) -> None:
     res = order(ex, "b", "bid", 5, "10.1000", tif="immediate_or_cancel")
     assert (res.fill_count, res.remaining_count) == (2, 0)
     assert res.order.status == "canceled"
+    assert res.order.last_update_reason == "Decrease"  # as the demo reported unfilled IOCs
     assert ex.orderbook("TEST").bids == []
 
 

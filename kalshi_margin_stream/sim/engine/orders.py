@@ -28,11 +28,13 @@ class REASON:
     POST_ONLY = "PostOnlyCrossCancel"
     REDUCE_ONLY = "ReduceOnlyCancel"
     EXPIRY = "ExpiryCancel"
-    # UNCONFIRMED: reason for the unfilled rest of an IOC/FOK, an order-group trigger,
-    # a pause with cancel_order_on_pause, and liquidation cancels. Kalshi lists
-    # MarginCancel as the generic exchange-side cancel; we use it for all of these.
-    IOC_REMAINDER = "MarginCancel"
-    GROUP_CANCEL = "MarginCancel"
+    # The demo (June 2026, fixtures orders__list_all) reported "Decrease" for IOC bids that
+    # died unfilled at creation and for grouped orders cancelled by a group trigger, so we
+    # use it for the unfilled rest of an IOC/FOK and for group cancels (INFERRED).
+    IOC_REMAINDER = "Decrease"
+    GROUP_CANCEL = "Decrease"
+    # UNCONFIRMED: pause (cancel_order_on_pause) and liquidation cancels are exchange-side
+    # cancels; Kalshi's enum has MarginCancel for those.
     PAUSE_CANCEL = "MarginCancel"
     LIQUIDATION_CANCEL = "MarginCancel"
 
