@@ -21,8 +21,6 @@ import msgspec
 
 from ..core.messages import (
     CHANNELS,
-    ErrorBody,
-    ErrorMessage,
     Fill,
     Message,
     OkBody,
@@ -40,32 +38,9 @@ from ..core.messages import (
     UserOrder,
 )
 from .feed import BookChange, FeedItem, GroupChange, MarketView, OrderChange, TradePrint, UserFill
+from .ws_errors import ERROR_TEXT, UNKNOWN_MARKET_CODE, Reject, error_message
 
 __all__ = ["ERROR_TEXT", "Out", "Subscription", "WsSession"]
-
-# Kalshi's error codes (websocket.md §5.1) and the text we send with them.
-ERROR_TEXT: dict[int, str] = {
-    1: "Unable to process message",
-    2: "Params required",
-    3: "Channels required",
-    4: "Subscription IDs required",
-    5: "Unknown command",
-    7: "Unknown subscription ID",
-    8: "Unknown channel name",
-    9: "Authentication required",
-    10: "Channel error",
-    11: "Invalid parameter",
-    12: "Exactly one subscription ID is required",
-    13: "Unsupported action",
-    14: "Market Ticker required",
-    15: "Action required",
-    25: "Subscription buffer overflow",
-    26: "Subscription market limit exceeded",
-}
-
-# An unknown market ticker in subscribe/update_subscription. Code 16 ("Market not found")
-# is retired on margin, so we answer 11 "Invalid parameter" naming the ticker (UNCONFIRMED).
-UNKNOWN_MARKET_CODE = 11
 
 # ``unsubscribed`` always carries ``seq`` (required, >= 1, in the official AsyncAPI), even
 # for a sid that never sent a sequenced message; we then send 1 (UNCONFIRMED).
@@ -111,17 +86,9 @@ class Subscription:
         return self.seq
 
 
-class _Reject(Exception):
-    def __init__(self, code: int, *, market: str | None = None, sid: int | None = None):
-        self.code = code
-        self.market = market
-        self.sid = sid
-
-
 def _error(cmd_id: int | None, code: int, *, market: str | None = None,
            sid: int | None = None) -> Out:
-    body = ErrorBody(code=code, msg=ERROR_TEXT.get(code, "error"), market_ticker=market)
-    return Out(ErrorMessage(msg=body, id=cmd_id, sid=sid))
+    return Out(error_message(cmd_id, code, market=market, sid=sid))
 
 
 class WsSession:
@@ -171,7 +138,7 @@ class WsSession:
                 return [_error(cmd_id, 1)]
         try:
             return handler(self, cmd_id, params or {})
-        except _Reject as rej:
+        except Reject as rej:
             return [_error(cmd_id, rej.code, market=rej.market, sid=rej.sid)]
 
     def _markets_param(self, params: dict[str, Any], *, array_only: bool = False) -> list[str]:
@@ -181,33 +148,33 @@ class WsSession:
         many = params.get("market_tickers")
         if single is not None and not array_only:
             if not isinstance(single, str) or not single:
-                raise _Reject(11)
+                raise Reject(11)
             names.append(single)
         if many is not None:
             if not isinstance(many, list) or not all(isinstance(t, str) and t for t in many):
-                raise _Reject(11)
+                raise Reject(11)
             names.extend(t for t in many if t not in names)
         known = set(self._view.market_tickers())
         for t in names:
             if t not in known:
-                raise _Reject(UNKNOWN_MARKET_CODE, market=t)
+                raise Reject(UNKNOWN_MARKET_CODE, market=t)
         return names
 
     def _subscribe(self, cmd_id: int | None, params: dict[str, Any]) -> list[Out]:
         channels = params.get("channels")
         if channels is None or channels == []:
-            raise _Reject(3)
+            raise Reject(3)
         if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
-            raise _Reject(11)
+            raise Reject(11)
         for c in channels:
             if c not in CHANNELS:
-                raise _Reject(8)
+                raise Reject(8)
         for key in ("send_initial_snapshot", "skip_ticker_ack"):
             if params.get(key) is not None and not isinstance(params[key], bool):
-                raise _Reject(11)
+                raise Reject(11)
         markets = self._markets_param(params)
         if not markets and any(c in _MARKETS_REQUIRED for c in channels):
-            raise _Reject(14)
+            raise Reject(14)
         out: list[Out] = []
         for channel in dict.fromkeys(channels):
             out.extend(self._subscribe_one(cmd_id, channel, markets, params))
@@ -244,7 +211,7 @@ class WsSession:
             return  # already every market
         current: set[str] = set() if sub is None or sub.markets is None else sub.markets
         if len(current | set(wanted)) > self._market_limit:
-            raise _Reject(26, sid=sid)
+            raise Reject(26, sid=sid)
 
     def _add_markets(self, sub: Subscription, wanted: list[str] | None) -> list[str]:
         if sub.markets is None:
@@ -276,10 +243,10 @@ class WsSession:
     def _unsubscribe(self, cmd_id: int | None, params: dict[str, Any]) -> list[Out]:
         sids = params.get("sids")
         if sids is None or sids == []:
-            raise _Reject(4)
+            raise Reject(4)
         if not isinstance(sids, list) or not all(
                 isinstance(s, int) and not isinstance(s, bool) for s in sids):
-            raise _Reject(11)
+            raise Reject(11)
         out: list[Out] = []
         for sid in dict.fromkeys(sids):
             sub = self._subs.get(sid)
@@ -294,25 +261,25 @@ class WsSession:
     def _update(self, cmd_id: int | None, params: dict[str, Any]) -> list[Out]:
         action = params.get("action")
         if action is None:
-            raise _Reject(15)
+            raise Reject(15)
         if not isinstance(action, str):
-            raise _Reject(11)
+            raise Reject(11)
         sid = self._one_sid(params)
         sub = self._subs.get(sid)
         if sub is None:
-            raise _Reject(7, sid=sid)
+            raise Reject(7, sid=sid)
         if action not in _ACTIONS[sub.channel]:
-            raise _Reject(13, sid=sid)
+            raise Reject(13, sid=sid)
         if action == "get_snapshot":
             # Only market_tickers (an array) is accepted for get_snapshot (websocket.md §4.3).
             # The snapshot takes the sid's next seq (UNCONFIRMED, websocket.md §10).
             markets = self._markets_param(params, array_only=True)
             if not markets:
-                raise _Reject(14, sid=sid)
+                raise Reject(14, sid=sid)
             return [self._snapshot(sub, t, cmd_id) for t in markets]
         markets = self._markets_param(params)
         if not markets:
-            raise _Reject(14, sid=sid)
+            raise Reject(14, sid=sid)
         out: list[Out] = []
         if action == "add_markets":
             self._check_limit(sub, markets, sid=sid)
@@ -332,15 +299,15 @@ class WsSession:
         sid = params.get("sid")
         sids = params.get("sids")
         if sid is not None and sids is not None:
-            raise _Reject(12)
+            raise Reject(12)
         if sids is not None:
             if not isinstance(sids, list) or len(sids) != 1:
-                raise _Reject(12)
+                raise Reject(12)
             sid = sids[0]
         if sid is None:
-            raise _Reject(12)
+            raise Reject(12)
         if not isinstance(sid, int) or isinstance(sid, bool):
-            raise _Reject(11)
+            raise Reject(11)
         return sid
 
     def _listed(self, sub: Subscription) -> list[str]:
@@ -372,8 +339,7 @@ class WsSession:
         if sub is None:
             return None
         self._drop(sid)
-        body = ErrorBody(code=code, msg=ERROR_TEXT.get(code, "error"))
-        return Out(ErrorMessage(msg=body, sid=sid, seq=sub.seq or None))
+        return Out(error_message(None, code, sid=sid, seq=sub.seq or None))
 
     # --- data -----------------------------------------------------------------
 
