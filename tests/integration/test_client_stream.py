@@ -224,3 +224,46 @@ def _fresh_pem() -> bytes:
     return ed25519.Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption())
+
+
+async def test_trade_gap_is_backfilled_from_rest_without_duplicates(transport: str) -> None:
+    async with sim_and_client(transport) as (sim, client):
+        trades = client.subscribe(Trades(tuple(MARKETS)))
+        await eventually(lambda: (ch := client.session.channel("trade")) is not None
+                         and ch.sid is not None)
+        ch = client.session.channel("trade")
+        assert ch is not None and ch.sid is not None
+        sim.step_flow(150)
+        await eventually(lambda: sim.stats().frames_by_sid[ch.sid] > 0)
+        sim.drop_frames(ch.sid, 3)
+        sim.step_flow(300)
+        expected = {t.trade_id for m in MARKETS
+                    for t in sim.exchange.trades(ticker=m, limit=1000).items}
+        got: list[str] = []
+        stale = 0
+        async with asyncio.timeout(5):
+            async for item in trades:
+                if isinstance(item, Stale):
+                    stale += 1
+                else:
+                    got.append(item.msg.trade_id)
+                if set(got) >= expected:
+                    break
+        assert len(got) == len(set(got)), "a trade was delivered twice"
+        assert stale >= 1 and client.statistics().backfills >= 1
+
+
+async def test_callbacks_receive_updates(transport: str) -> None:
+    async with sim_and_client(transport) as (sim, client):
+        seen: list[Any] = []
+        done = asyncio.Event()
+
+        async def on_book(update: Any) -> None:
+            seen.append(update)
+            if len(seen) >= 2:
+                done.set()
+
+        client.on(Books(tuple(MARKETS)), on_book)
+        async with asyncio.timeout(5):
+            await done.wait()
+        assert {u.msg.market_ticker for u in seen[:2]} == set(MARKETS)
