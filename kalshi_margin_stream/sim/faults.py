@@ -31,6 +31,9 @@ class SimStats:
     """Counters a test (or ``GET /_sim/stats``) reads; all monotonic."""
 
     frames_by_sid: Counter[int] = field(default_factory=Counter)
+    """Data frames sent per sid, summed over connections (sids restart at 1 per connection)."""
+    frames_by_conn_sid: Counter[tuple[int, int]] = field(default_factory=Counter)
+    """Data frames sent per ``(connection id, sid)``."""
     frames_by_type: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     events: Counter[str] = field(default_factory=Counter)
@@ -43,6 +46,8 @@ class SimStats:
     def as_dict(self) -> dict[str, object]:
         return {
             "frames_by_sid": {str(k): v for k, v in sorted(self.frames_by_sid.items())},
+            "frames_by_conn_sid": {f"{c}:{s}": v
+                                   for (c, s), v in sorted(self.frames_by_conn_sid.items())},
             "frames_by_type": dict(sorted(self.frames_by_type.items())),
             "faults": dict(sorted(self.faults.items())),
             "events": dict(sorted(self.events.items())),

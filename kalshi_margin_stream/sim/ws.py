@@ -176,6 +176,7 @@ class Connection:
                 if sid is not None:
                     self._data_frames -= 1
                     self._stats.frames_by_sid[sid] += 1
+                    self._stats.frames_by_conn_sid[(self.conn_id, sid)] += 1
                 self._stats.frames_by_type[kind] += 1
                 try:
                     await self._ws.send_frame(data, WSMsgType.TEXT)
