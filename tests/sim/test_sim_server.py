@@ -135,6 +135,7 @@ async def test_ws_handshake_rejections(sim: Simulator) -> None:
     now = time.time_ns() // 1_000_000
     cases = [
         ws_headers(sim.credentials, timestamp_ms=now - 60_000),
+        ws_headers(sim.credentials, timestamp_ms=now + 300_000),
         ws_headers(Credentials("unknown-key", sim.credentials.private_key)),
         {k: v for k, v in ws_headers(sim.credentials).items() if k != "KALSHI-ACCESS-KEY"},
         dict(sim.credentials.headers("GET", "/trade-api/ws/v2", now)),  # event-socket path
@@ -144,7 +145,7 @@ async def test_ws_handshake_rejections(sim: Simulator) -> None:
             async with connect(sim.ws_url, additional_headers=headers, open_timeout=5):
                 pass
         assert info.value.response.status_code == 401
-    assert sim.stats().ws_rejected_handshakes == 4
+    assert sim.stats().ws_rejected_handshakes == 5
 
 
 async def test_snapshot_then_contiguous_deltas(sim: Simulator, ws: Ws) -> None:
