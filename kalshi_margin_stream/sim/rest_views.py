@@ -64,9 +64,11 @@ Json = dict[str, Any]
 
 
 def rfc3339(ts_ms: int) -> str:
-    """``2026-06-12T04:07:38.474Z`` from epoch milliseconds."""
-    dt = datetime.fromtimestamp(ts_ms / 1000, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts_ms % 1000:03d}Z"
+    """``2026-06-12T04:07:38.474Z`` from epoch milliseconds (``...T12:00:00Z`` on a whole
+    second, as Kalshi writes funding times)."""
+    dt = datetime.fromtimestamp(ts_ms // 1000, tz=UTC)
+    base = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return base + (f".{ts_ms % 1000:03d}Z" if ts_ms % 1000 else "Z")
 
 
 def _d(x: Decimal) -> str:

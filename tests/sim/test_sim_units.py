@@ -191,3 +191,11 @@ def test_other_frames_keep_decimal_strings() -> None:
 ])
 def test_admin_is_loopback_only(remote: str | None, ok: bool) -> None:
     assert is_loopback(remote) is ok
+
+
+def test_rfc3339_formats_like_kalshi() -> None:
+    from kalshi_margin_stream.sim.rest_views import rfc3339
+
+    assert rfc3339(1781294400000) == "2026-06-12T20:00:00Z"
+    assert rfc3339(1781268270490) == "2026-06-12T12:44:30.490Z"
+    assert rfc3339(1781268270007) == "2026-06-12T12:44:30.007Z"
