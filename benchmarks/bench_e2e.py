@@ -124,19 +124,21 @@ def _receive(kind: str, port: int, count: int, repeats: int, latency: bool,
     return out
 
 
-def _kinds(peer: bool, notes: list[str], client: bool = True) -> list[str]:
+def _kinds(peer: bool, notes: list[str], only: Sequence[str] | None) -> list[str]:
     kinds = ["aiohttp", "websockets"]
-    why = ensure_picows()
+    why = ensure_picows(install=only is None)
     if why is None:
         kinds.append("picows")
     else:
         notes.append(why)
     kinds.append("core+aiohttp")
-    why = client_available() if client else "skipped"
+    why = client_available()
     if why is None:
         kinds += ["client-aiohttp", "client-websockets"]
     else:
         notes.append(f"ours: Client rows missing: {why}")
+    if only is not None:
+        kinds = [k for k in kinds if k in only]
     if peer:
         from benchmarks.peer import ensure_peer, peer_label
         status = ensure_peer()
@@ -148,10 +150,14 @@ def _kinds(peer: bool, notes: list[str], client: bool = True) -> list[str]:
 
 def run(count: int = 300_000, repeats: int = 3, peer: bool = True,
         rates: Sequence[int] = RATES, seconds: Sequence[float] = (5.0, 3.0, 2.0),
-        peer_count: int = 100_000, quiet: bool = False) -> dict[str, Any]:
-    """Throughput of every receiver, then latency at each rate; prints both tables."""
+        peer_count: int = 100_000, quiet: bool = False,
+        only: Sequence[str] | None = None) -> dict[str, Any]:
+    """Throughput of every receiver, then latency at each rate; prints both tables.
+
+    ``only`` limits the receivers to those kinds (and then never installs picows).
+    """
     notes: list[str] = []
-    kinds = _kinds(peer, notes)
+    kinds = _kinds(peer, notes, only)
     throughput: dict[str, dict[str, Any]] = {}
     with sender("throughput", count) as port:
         for kind in kinds:

@@ -53,7 +53,8 @@ def _find_python312() -> str | None:
             pass
     for root in roots:
         if root:
-            candidates.extend(str(p) for p in sorted(Path(root).glob("versions/3.1[2-9]*/bin/python")))
+            found = sorted(Path(root).glob("versions/3.1[2-9]*/bin/python"))
+            candidates.extend(str(p) for p in found)
     for c in candidates:
         if not c:
             continue
@@ -73,9 +74,9 @@ def _venv_python() -> Path:
 
 def _installed_version(python: Path) -> str | None:
     try:
-        r = subprocess.run([str(python), "-c",
-                            f"from importlib.metadata import version; print(version('{PEER_PACKAGE}'))"],
-                           capture_output=True, text=True, timeout=60)
+        code = f"from importlib.metadata import version; print(version('{PEER_PACKAGE}'))"
+        r = subprocess.run([str(python), "-c", code], capture_output=True, text=True,
+                           timeout=60)
     except (OSError, subprocess.SubprocessError):
         return None
     return r.stdout.strip() if r.returncode == 0 else None

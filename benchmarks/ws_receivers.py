@@ -31,7 +31,7 @@ import argparse
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from benchmarks.generate_data import SEND_TS_OFFSET, SIDS
@@ -114,7 +114,7 @@ async def _websockets(url: str, c: Counter) -> None:
 async def _picows(url: str, c: Counter) -> None:
     from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
-    class Listener(WSListener):  # type: ignore[misc]
+    class Listener(WSListener):
         def on_ws_connected(self, transport: WSTransport) -> None:
             transport.send(WSMsgType.TEXT, SUBSCRIBE.encode())
 
@@ -133,7 +133,7 @@ async def _picows(url: str, c: Counter) -> None:
         await transport.wait_disconnected()
 
 
-def _data_unwrapper() -> Callable[[object], int | None | bool]:
+def _data_unwrapper() -> Callable[[Any], int | None | bool]:
     """Returns ``f(event)``: the send stamp of a data event, ``False`` for other events.
 
     Handles both shapes of the session's output: data messages returned as
@@ -145,12 +145,13 @@ def _data_unwrapper() -> Callable[[object], int | None | bool]:
         "OrderGroupUpdates"))
     wrapper = getattr(events, "Data", None)
 
-    def stamp(ev: object) -> int | None | bool:
+    def stamp(ev: Any) -> int | None | bool:
         if isinstance(ev, data_types):
-            return ev.sending_ts_ms
-        if wrapper is not None and type(ev) is wrapper:
-            sent: int | None = ev.msg.sending_ts_ms
+            sent: int | None = ev.sending_ts_ms
             return sent
+        if wrapper is not None and type(ev) is wrapper:
+            wrapped: int | None = ev.msg.sending_ts_ms
+            return wrapped
         return False
 
     return stamp
@@ -182,7 +183,7 @@ async def _core_aiohttp(url: str, c: Counter) -> None:
                 return
 
 
-def _client_receiver(transport: str) -> Callable[[str, Counter], Awaitable[None]]:
+def _client_receiver(transport: str) -> Callable[[str, Counter], Coroutine[Any, Any, None]]:
     async def receive(url: str, c: Counter) -> None:
         from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -230,7 +231,7 @@ def client_available() -> str | None:
     return None
 
 
-KINDS: dict[str, Callable[[str, Counter], Awaitable[None]]] = {
+KINDS: dict[str, Callable[[str, Counter], Coroutine[Any, Any, None]]] = {
     "aiohttp": _aiohttp,
     "websockets": _websockets,
     "picows": _picows,

@@ -31,6 +31,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import os
 import struct
 import time
 from collections.abc import Sequence
@@ -217,7 +218,7 @@ async def _main(args: argparse.Namespace) -> None:
     stop = asyncio.Event()
 
     def on_stdin() -> None:
-        if not sys.stdin.buffer.read1(4096):
+        if not os.read(sys.stdin.fileno(), 4096):
             stop.set()
 
     loop.add_reader(sys.stdin.fileno(), on_stdin)
