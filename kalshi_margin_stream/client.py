@@ -34,7 +34,6 @@ from .core.book import OrderBook
 from .core.events import (
     ChannelLost,
     CommandFailed,
-    Data,
     Event,
     FrameError,
     Gap,
@@ -42,6 +41,7 @@ from .core.events import (
     Resyncing,
 )
 from .core.margin import MarginSnapshot, MarginState
+from .core.messages import CHANNEL_OF as _CHANNEL_OF
 from .core.session import Session
 from .exceptions import ClientClosed, CommandRejected, KalshiError
 from .fallback import RestSync
@@ -371,20 +371,18 @@ class Client:
     def _route(self, events: list[Event]) -> None:
         """Deliver the session's events (the reader's hot path: no awaits)."""
         for event in events:
-            if type(event) is Data:
-                msg = event.msg
-                subs = self._routes.get(event.channel)
+            channel = _CHANNEL_OF.get(type(event))
+            if channel is not None:
+                msg: Any = event
+                subs = self._routes.get(channel)
                 sent = msg.sending_ts_ms
                 if sent is not None:
                     self._latency.record((time.time_ns() // 1000) - sent * 1000)
-                if event.channel != "order_group_updates":
-                    ticker = ticker_of(msg)
-                else:
-                    ticker = ""
-                if event.channel in _STATE_CHANNELS:
+                ticker = ticker_of(msg) if channel != "order_group_updates" else ""
+                if channel in _STATE_CHANNELS:
                     self.margin_state.apply_message(msg)
-                elif event.channel == "trade" and self._sync is not None:
-                    self._sync.note_trade(msg)  # type: ignore[arg-type]
+                elif channel == "trade" and self._sync is not None:
+                    self._sync.note_trade(msg)
                 if subs:
                     for sub in subs:
                         if not ticker or sub.spec.wants(ticker):

@@ -7,9 +7,9 @@ error: a rejected handshake (``AuthError``) is fatal at once, everything else is
 retried after a jittered, capped exponential backoff that resets once a
 connection has stayed healthy for ``Limits.backoff_reset_after``.
 
-A watchdog closes a connection that went silent (no frame for
-``Timeouts.silence``) or whose requested snapshots never came
-(``Timeouts.resync``); keepalive pings and pongs are the transport's.
+A watchdog closes a connection that went silent (no frame and no ping for
+``Timeouts.silence``) or whose books have waited for their snapshots longer than
+``Timeouts.resync``; keepalive pings and pongs are the transport's.
 """
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ class StreamRunner:
                 await conn.close()
                 return
             if resync:
-                waiting = any(b.status is BookStatus.RESYNCING
+                waiting = any(b.status is not BookStatus.SYNCED
                               for b in self.session.books.values())
                 if not waiting:
                     self.resync_since = None

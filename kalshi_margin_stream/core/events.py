@@ -1,8 +1,9 @@
 """What the Sans-I/O session hands back to its shell.
 
-``Session.receive_frame`` returns a list of these. Data messages come wrapped in
-:class:`Data` (after their sequence check and, for books, after the book was
-updated); everything else tells the shell what happened and what the session
+``Session.receive_frame`` returns a list of these. Data messages (the
+``DataMessage`` Structs themselves, no wrapper: ``CHANNEL_OF[type(msg)]`` names
+their channel) come after their sequence check and, for books, after the book
+was updated; everything else tells the shell what happened and what the session
 has already done about it. The shell reacts (delivers, backfills from REST,
 logs) and never has to decide protocol questions.
 """
@@ -12,14 +13,13 @@ from __future__ import annotations
 import msgspec
 
 from .codec import Unknown
-from .messages import ServerMessage, SubscriptionInfo
+from .messages import DataMessage, SubscriptionInfo
 
 __all__ = [
     "ChannelLost",
     "ChannelSubscribed",
     "ChannelUnsubscribed",
     "CommandFailed",
-    "Data",
     "Event",
     "FrameError",
     "Gap",
@@ -29,13 +29,6 @@ __all__ = [
     "SubscriptionsListed",
     "Unknown",
 ]
-
-
-class Data(msgspec.Struct, frozen=True, gc=False):
-    """A data message, in sequence, for ``channel`` (books already updated)."""
-
-    channel: str
-    msg: ServerMessage
 
 
 class ChannelSubscribed(msgspec.Struct, frozen=True):
@@ -124,6 +117,6 @@ class FrameError(msgspec.Struct, frozen=True):
 
 
 Event = (
-    Data | ChannelSubscribed | ChannelUnsubscribed | ChannelLost | Gap | Resyncing
+    DataMessage | ChannelSubscribed | ChannelUnsubscribed | ChannelLost | Gap | Resyncing
     | NeedsBackfill | CommandFailed | MarketsUpdated | SubscriptionsListed | FrameError | Unknown
 )

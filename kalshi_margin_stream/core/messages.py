@@ -16,6 +16,8 @@ import msgspec
 
 __all__ = [
     "CHANNELS",
+    "CHANNEL_OF",
+    "DataMessage",
     "Channel",
     "ClientCommand",
     "ErrorBody",
@@ -66,12 +68,17 @@ Level = tuple[Decimal, Decimal]
 """One book level on the wire: ``[price, size]``."""
 
 
-class _Body(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """A ``msg`` payload."""
+class _Body(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
+    """A ``msg`` payload.
+
+    ``gc=False`` (here and on :class:`Message`): these Structs hold only strings,
+    numbers, Decimals and lists of them, so they can never be part of a reference
+    cycle; not tracking them makes decoding ~6 % faster (benchmarks/).
+    """
 
 
 class Message(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True,
-              tag_field="type"):
+              tag_field="type", gc=False):
     """A server message; ``type`` is the tag."""
 
     sending_ts_ms: int | None = None
@@ -290,6 +297,18 @@ ServerMessage = (
     | Ticker | Trade | Fill | UserOrder | OrderGroupUpdates
 )
 """Every message type the margin socket sends."""
+
+DataMessage = (
+    OrderbookSnapshot | OrderbookDelta | Ticker | Trade | Fill | UserOrder | OrderGroupUpdates
+)
+"""The messages that carry channel data (as opposed to command answers)."""
+
+CHANNEL_OF: dict[type, str] = {
+    OrderbookSnapshot: "orderbook_delta", OrderbookDelta: "orderbook_delta", Ticker: "ticker",
+    Trade: "trade", Fill: "fill", UserOrder: "user_orders",
+    OrderGroupUpdates: "order_group_updates",
+}
+"""The channel each data message type belongs to."""
 
 
 # --- commands ---------------------------------------------------------------------

@@ -19,8 +19,11 @@ client's job.
 Sequencing (see ``sequencing.py``). For ``orderbook_delta`` sids:
 
 * a gap (or a backwards ``seq``) marks every book of the sid ``RESYNCING`` and
-  queues one ``update_subscription``/``get_snapshot`` for those markets; deltas
+  queues one ``update_subscription``/``get_snapshot`` for those markets (again
+  for a book already waiting: the lost frame may have been its snapshot); deltas
   of a market are discarded until its snapshot arrives;
+* a delta for a book that never got its first snapshot means that snapshot was
+  lost: the market is resynced the same way;
 * a book update that cannot be applied (negative level, crossed book) resyncs
   that market alone, the same way;
 * if the server rejects ``get_snapshot`` (or ``add_markets``/``delete_markets``)
@@ -58,7 +61,6 @@ from .events import (
     ChannelSubscribed,
     ChannelUnsubscribed,
     CommandFailed,
-    Data,
     Event,
     FrameError,
     Gap,
@@ -95,6 +97,8 @@ from .sequencing import ACCEPT, DUPLICATE, SeqTracker
 __all__ = ["TERMINAL_ERROR_CODES", "ChannelState", "Session", "SessionStats"]
 
 BOOK = "orderbook_delta"
+_SYNCED = BookStatus.SYNCED
+_RESYNCING = BookStatus.RESYNCING
 TERMINAL_ERROR_CODES = frozenset({10, 17, 25})
 """Error codes after which a subscription is dead and must be re-made."""
 _BACKFILL_CHANNELS = frozenset({"trade", "order_group_updates"})
@@ -126,7 +130,9 @@ class SessionStats:
     """Counters kept by the session (the client adds transport-level ones)."""
 
     frames: int = 0
-    by_type: dict[str, int] = field(default_factory=dict)
+    deltas: int = 0
+    """``orderbook_delta`` frames (counted apart: the hot path skips the dict)."""
+    other_types: dict[str, int] = field(default_factory=dict)
     decode_errors: int = 0
     unknown: int = 0
     duplicates: int = 0
@@ -138,6 +144,14 @@ class SessionStats:
     skipped_awaiting_snapshot: int = 0
     """Deltas of a market that was waiting for its fresh snapshot."""
     channel_losses: int = 0
+
+    @property
+    def by_type(self) -> dict[str, int]:
+        """Frames per message ``type``."""
+        counts = dict(self.other_types)
+        if self.deltas:
+            counts["orderbook_delta"] = self.deltas
+        return counts
 
 
 @dataclass
@@ -158,6 +172,7 @@ class Session:
         self._channels: dict[str, ChannelState] = {}
         self._sid_channel: dict[int, ChannelState] = {}
         self._seq = SeqTracker()
+        self._seq_last = self._seq.last_by_sid
         self._pending: dict[int, _Pending] = {}
         self._outbox: list[bytes] = []
         self._next_id = 1
@@ -293,15 +308,14 @@ class Session:
         except DecodeError as exc:
             return self._frame_error(exc)
         if type(msg) is OrderbookDelta:  # the hot path first
-            by_type = stats.by_type
-            by_type["orderbook_delta"] = by_type.get("orderbook_delta", 0) + 1
+            stats.deltas += 1
             return self._on_delta(msg)
         if type(msg) is Unknown:
             stats.unknown += 1
-            by_type = stats.by_type
+            by_type = stats.other_types
             by_type[msg.type] = by_type.get(msg.type, 0) + 1
             return [msg]
-        by_type = stats.by_type
+        by_type = stats.other_types
         name = _TYPE_NAMES[type(msg)]
         by_type[name] = by_type.get(name, 0) + 1
         return _HANDLERS[type(msg)](self, msg)
@@ -324,25 +338,36 @@ class Session:
         return ch
 
     def _on_delta(self, msg: OrderbookDelta) -> list[Event]:
-        ch = self._channel_for(msg.sid, msg)
+        sid = msg.sid
+        ch = self._sid_channel.get(sid)
         if ch is None:
-            return []
-        verdict = self._seq.check(msg.sid, msg.seq)
-        if verdict != ACCEPT:
-            return self._not_in_order(ch, msg.sid, msg.seq, verdict)
+            ch = self._channel_for(sid, msg)
+            if ch is None:
+                return []
+        # In-order fast path of SeqTracker.check (same rule, without the call).
+        last = self._seq_last.get(sid)
+        if last is not None and msg.seq == last + 1:
+            self._seq_last[sid] = msg.seq
+        else:
+            verdict = self._seq.check(sid, msg.seq)
+            if verdict != ACCEPT:
+                return self._not_in_order(ch, sid, msg.seq, verdict)
         body = msg.msg
         book = self.books.get(body.market_ticker)
-        if book is None or book.status is not BookStatus.SYNCED:
+        if book is None or book.status is not _SYNCED:
             self.stats.skipped_awaiting_snapshot += 1
+            if book is not None and book.status is not _RESYNCING and not self.passive:
+                # The server sends a market's snapshot before its deltas: a delta for a
+                # book still waiting for its first snapshot means the snapshot was lost.
+                return self._resync_books(ch, {body.market_ticker}, "delta before snapshot")
             return []
         try:
             book.apply_delta(body.side, body.price, body.delta)
         except BookDesync as exc:
             self.stats.desyncs += 1
             return self._resync_books(ch, {body.market_ticker}, f"desync: {exc.reason}")
-        book.last_ts_ms = body.ts_ms
-        book.last_sending_ts_ms = msg.sending_ts_ms
-        return [Data(BOOK, msg)]
+        book.last_update = msg
+        return [msg]
 
     def _on_snapshot(self, msg: OrderbookSnapshot) -> list[Event]:
         ch = self._channel_for(msg.sid, msg)
@@ -377,11 +402,11 @@ class Session:
             events.extend(self._resync_books(ch, {ticker}, f"bad snapshot: {exc.reason}",
                                              force=True))
             return events
-        book.last_sending_ts_ms = msg.sending_ts_ms
+        book.last_update = msg
         ch.snapshot_pending.discard(ticker)
         if msg.id is not None and msg.id in self._pending and not ch.snapshot_pending:
             del self._pending[msg.id]
-        events.append(Data(BOOK, msg))
+        events.append(msg)
         return events
 
     def _on_sequenced(self, msg: Trade | OrderGroupUpdates) -> list[Event]:
@@ -395,15 +420,15 @@ class Session:
                 return []
             if verdict != ACCEPT:
                 events = self._not_in_order(ch, msg.sid, msg.seq, verdict)
-                events.append(Data(ch.name, msg))
+                events.append(msg)
                 return events
-        return [Data(ch.name, msg)]
+        return [msg]
 
     def _on_unsequenced(self, msg: Ticker | Fill | UserOrder) -> list[Event]:
         ch = self._channel_for(msg.sid, msg)
         if ch is None:
             return []
-        return [Data(ch.name, msg)]
+        return [msg]
 
     def _not_in_order(self, ch: ChannelState, sid: int, seq: int, verdict: int) -> list[Event]:
         if verdict == DUPLICATE:
@@ -416,8 +441,10 @@ class Session:
 
     def _after_gap(self, ch: ChannelState, *, reason: str) -> list[Event]:
         if ch.name == BOOK:
+            # Books already resyncing are asked again: the lost frame may have been
+            # the very snapshot they were waiting for.
             targets = {t for t in self.books if self._carries(ch, t)}
-            return list(self._resync_books(ch, targets, reason))
+            return list(self._resync_books(ch, targets, reason, force=True))
         if ch.name in _BACKFILL_CHANNELS:
             tickers = None if ch.tickers is None else tuple(sorted(ch.tickers))
             return [NeedsBackfill(ch.name, tickers, reason)]

@@ -83,13 +83,13 @@ def test_one_subscribe_several_channels_several_sids() -> None:
     s.receive_frame(subscribed(cmd["id"], "trade", 6))
     assert s.channel("ticker").sid == 5 and s.channel("trade").sid == 6  # type: ignore[union-attr]
     events = s.receive_frame(trade(6, 1))
-    assert len(events) == 1 and isinstance(events[0], ev.Data) and events[0].channel == "trade"
+    assert len(events) == 1 and isinstance(events[0], m.Trade)
 
 
 def test_snapshot_then_deltas_update_the_book() -> None:
     s, _ = books_session()
     events = s.receive_frame(delta(1, 3, "A", "1.10", "2.00"))
-    assert [type(e) for e in events] == [ev.Data]
+    assert [type(e) for e in events] == [m.OrderbookDelta]
     assert s.books["A"].best_bid() == (D("1.10"), D("2.00"))
     assert s.books["A"].last_ts_ms == 1
 
@@ -119,18 +119,32 @@ def test_gap_resyncs_every_book_of_the_sid_in_band() -> None:
     assert not s.books["B"].is_synced
     s.receive_frame(snapshot(1, 8, "B", cmd_id=cmd["id"]))
     events = s.receive_frame(delta(1, 9, "B", "1.30"))
-    assert [type(e) for e in events] == [ev.Data]
+    assert [type(e) for e in events] == [m.OrderbookDelta]
     assert s.stats.gaps == 1 and s.stats.resyncs == 1
     assert s.data_to_send() == []  # no reconnect, no resubscribe
 
 
-def test_second_gap_while_resyncing_does_not_ask_again() -> None:
+def test_second_gap_while_resyncing_asks_again() -> None:
     s, _ = books_session()
     s.receive_frame(delta(1, 5, "A"))
     sent(s)
-    events = s.receive_frame(delta(1, 9, "A"))
-    assert [type(e) for e in events] == [ev.Gap]
-    assert s.data_to_send() == []
+    events = s.receive_frame(delta(1, 9, "A"))  # frames 6..8 may hold the snapshot
+    assert [type(e) for e in events] == [ev.Gap, ev.Resyncing]
+    assert sent(s)[0]["params"]["action"] == "get_snapshot"
+
+
+def test_a_lost_first_snapshot_is_asked_for() -> None:
+    s = Session()
+    s.subscribe(["orderbook_delta"], tickers=["A"])
+    s.connection_opened()
+    (cmd,) = sent(s)
+    s.receive_frame(subscribed(cmd["id"], "orderbook_delta", 1))
+    events = s.receive_frame(delta(1, 2, "A"))  # snapshot seq 1 never came
+    assert events == [ev.Resyncing("orderbook_delta", ("A",), "delta before snapshot")]
+    assert sent(s)[0]["params"] == {"action": "get_snapshot", "sid": 1, "market_tickers": ["A"]}
+    assert s.receive_frame(delta(1, 3, "A")) == []  # now resyncing: just skipped
+    s.receive_frame(snapshot(1, 4, "A"))
+    assert s.books["A"].is_synced
 
 
 def test_snapshot_jumping_past_a_missing_seq_resyncs_the_other_books() -> None:
@@ -199,7 +213,7 @@ def test_trade_and_order_group_gaps_ask_for_backfill_and_still_deliver() -> None
     events = s.receive_frame(trade(3, 4))
     assert events[0] == ev.Gap("trade", 3, 2, 4)
     assert events[1] == ev.NeedsBackfill("trade", ("A",), "seq gap on sid 3")
-    assert isinstance(events[2], ev.Data)
+    assert isinstance(events[2], m.Trade)
     og = m.OrderGroupUpdates(sid=4, seq=1, msg=m.OrderGroupBody(event_type="created",
                                                                   order_group_id="g"))
     s.receive_frame(frame(og))
