@@ -82,6 +82,8 @@ class ClientStats:
     rest_polls: int
     subscriptions: dict[str, dict[str, int]]
     """Per subscription (``channel#n``): delivered, missed, overflows, queue high-water mark."""
+    data_silences: int
+    """Times the books went quiet on a live connection and were resynced in band."""
     processing_us: LatencySummary
     """Time in the core per frame: decode, sequence, apply, route."""
     exchange_to_receive_us: LatencySummary
@@ -136,6 +138,8 @@ class Client:
         self._closed = False
         self._entered = False
         self._latency = Histogram()
+        self._last_book_data = time.monotonic()
+        self.data_silences = 0
         self._sub_counter = 0
 
     # --- lifecycle ---------------------------------------------------------------
@@ -174,6 +178,8 @@ class Client:
         self._spawn(self._runner.run(), "ws")
         self._spawn(self._writer(), "writer")
         self._spawn(self._sync.run(self._runner), "rest-sync")
+        if self.timeouts.data_silence:
+            self._spawn(self._data_silence_watch(self.timeouts.data_silence), "data-silence")
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
@@ -314,6 +320,7 @@ class Client:
             backfills=sync.backfills if sync else 0,
             reconciliations=sync.reconciliations if sync else 0,
             rest_polls=sync.polls if sync else 0, subscriptions=subs,
+            data_silences=self.data_silences,
             processing_us=(runner.processing if runner else Histogram()).summary(),
             exchange_to_receive_us=self._latency.summary())
 
@@ -339,10 +346,39 @@ class Client:
     def _overflowed(self, sub: Subscription[Any]) -> None:
         self.log.warning("%s: consumer too slow, queue full", sub.spec.channel)
         if sub.spec.channel == "orderbook_delta":
-            self.session.request_resync(sub.spec.tickers, reason="consumer overflow")
+            for event in self.session.request_resync(sub.spec.tickers,
+                                                     reason="consumer overflow"):
+                # The other consumers of these books lose deltas too: tell them.
+                if not isinstance(event, Resyncing):
+                    continue
+                for other in self._routes.get(event.channel, []):
+                    if other is not sub:
+                        other.mark_stale(event.tickers, event.reason)
             self._flush_wanted.set()
         elif self._sync is not None:
             self._sync.request_backfill(sub.spec.channel, sub.spec.tickers, "consumer overflow")
+
+    async def _data_silence_watch(self, limit: float) -> None:
+        """Resync the books in band when they stop moving while the socket lives.
+
+        The connection watchdog (``Timeouts.silence``) counts pings as life; this one
+        looks at book data only, so a subscription the server silently stopped
+        feeding is noticed and repaired without dropping the connection.
+        """
+        while True:
+            await asyncio.sleep(limit / 4)
+            quiet = time.monotonic() - self._last_book_data
+            if (quiet > limit and self.state is ConnectionState.CONNECTED
+                    and self.session.books):
+                self.data_silences += 1
+                self.log.warning("no book data for %.1fs: resyncing the books", quiet)
+                self._last_book_data = time.monotonic()
+                self._control_all(self.session.request_resync(reason="data silence"))
+                self._flush_wanted.set()
+
+    def _control_all(self, events: list[Event]) -> None:
+        for event in events:
+            self._control(event)
 
     async def _writer(self) -> None:
         """Send commands queued outside the reader (subscribe calls, resync requests)."""
@@ -372,6 +408,8 @@ class Client:
         """Deliver the session's events (the reader's hot path: no awaits)."""
         for event in events:
             channel = _CHANNEL_OF.get(type(event))
+            if channel == "orderbook_delta":
+                self._last_book_data = time.monotonic()
             if channel is not None:
                 msg: Any = event
                 subs = self._routes.get(channel)

@@ -50,7 +50,11 @@ class Timeouts:
     ping_interval: float | None = 10.0
     """Our own pings; a missing pong within half of it closes the connection."""
     resync: float | None = 10.0
-    """A requested snapshot that has not arrived by then: reconnect."""
+    """Books still waiting for their snapshot after this long: reconnect."""
+    data_silence: float | None = 60.0
+    """No book data for this long while the connection itself is alive (pings flow):
+    the books are resynced in band. Separate from ``silence``, which judges the
+    connection; quiet markets may warrant a longer value or ``None``."""
     close: float = 5.0
     """Waiting for the close handshake on shutdown."""
 
