@@ -212,7 +212,9 @@ def _print(count: int, repeats: int, throughput: dict[str, dict[str, Any]],
     rows = []
     for rate, per in latency.items():
         for kind, r in per.items():
-            behind = r["timed_out"] or r["received"] < r["expected"]
+            # Behind: it could not take the stream at the rate it was sent.
+            behind = (r["timed_out"] or r["received"] < r["expected"]
+                      or r["rate"] < 0.95 * rate)
             rows.append([f"{rate // 1000}k/s: {LABELS[kind]}", fmt_ns(r["p50"]),
                          fmt_ns(r["p99"]), fmt_ns(r["p999"]), fmt_ns(r["max"]),
                          f"{r['received']:,}/{r['expected']:,}"
