@@ -55,7 +55,8 @@ from typing import Any
 
 from ..exceptions import BookDesync, DecodeError
 from .book import BookStatus, OrderBook
-from .codec import Unknown, decode_frame, encode_command
+from .codec import Unknown, decode_frame
+from .commands import CommandQueue
 from .events import (
     ChannelLost,
     ChannelSubscribed,
@@ -71,25 +72,17 @@ from .events import (
 )
 from .messages import (
     CHANNELS,
-    ClientCommand,
     ErrorMessage,
     Fill,
-    ListSubscriptions,
     OkMessage,
     OrderbookDelta,
     OrderbookSnapshot,
     OrderGroupUpdates,
     ServerMessage,
-    Subscribe,
     Subscribed,
-    SubscribeParams,
     Ticker,
     Trade,
-    Unsubscribe,
     Unsubscribed,
-    UnsubscribeParams,
-    UpdateSubscription,
-    UpdateSubscriptionParams,
     UserOrder,
 )
 from .sequencing import ACCEPT, DUPLICATE, SeqTracker
@@ -154,13 +147,6 @@ class SessionStats:
         return counts
 
 
-@dataclass
-class _Pending:
-    kind: str
-    channels: tuple[str, ...] = ()
-    tickers: tuple[str, ...] = ()
-
-
 class Session:
     """Subscriptions, sequencing and books for one logical stream (see module doc)."""
 
@@ -173,9 +159,7 @@ class Session:
         self._sid_channel: dict[int, ChannelState] = {}
         self._seq = SeqTracker()
         self._seq_last = self._seq.last_by_sid
-        self._pending: dict[int, _Pending] = {}
-        self._outbox: list[bytes] = []
-        self._next_id = 1
+        self._commands = CommandQueue(enabled=not passive)
 
     # --- what the user wants ---------------------------------------------------
 
@@ -233,8 +217,7 @@ class Session:
             self._sid_channel.pop(ch.sid, None)
             self._seq.forget(ch.sid)
             if self.connected:
-                self._queue(Unsubscribe(id=self._new_id("unsubscribe", (channel,)),
-                                        params=UnsubscribeParams(sids=[ch.sid])))
+                self._commands.unsubscribe(ch.sid, channel)
 
     def request_resync(self, tickers: Iterable[str] | None = None, *,
                        reason: str = "requested") -> list[Event]:
@@ -247,9 +230,7 @@ class Session:
 
     def list_subscriptions(self) -> int:
         """Queue ``list_subscriptions``; returns the command id."""
-        cmd_id = self._new_id("list")
-        self._queue(ListSubscriptions(id=cmd_id))
-        return cmd_id
+        return self._commands.list_subscriptions()
 
     def channel(self, name: str) -> ChannelState | None:
         """The state of one channel, if wanted."""
@@ -284,8 +265,7 @@ class Session:
     def _reset_connection_state(self) -> None:
         self._sid_channel.clear()
         self._seq.reset()
-        self._pending.clear()
-        self._outbox.clear()
+        self._commands.reset()
         for ch in self._channels.values():
             ch.sid = None
             ch.subscribing = False
@@ -294,8 +274,7 @@ class Session:
 
     def data_to_send(self) -> list[bytes]:
         """Frames queued for the server, oldest first (and forget them)."""
-        out, self._outbox = self._outbox, []
-        return out
+        return self._commands.take()
 
     # --- frames from the server --------------------------------------------------
 
@@ -404,8 +383,8 @@ class Session:
             return events
         book.last_update = msg
         ch.snapshot_pending.discard(ticker)
-        if msg.id is not None and msg.id in self._pending and not ch.snapshot_pending:
-            del self._pending[msg.id]
+        if not ch.snapshot_pending:
+            self._commands.resolve(msg.id)
         events.append(msg)
         return events
 
@@ -454,25 +433,23 @@ class Session:
 
     def _on_subscribed(self, msg: Subscribed) -> list[Event]:
         name, sid = msg.msg.channel, msg.msg.sid
-        pending = self._pending.get(msg.id) if msg.id is not None else None
+        pending = self._commands.pending(msg.id)
         ch = self._channels.get(name)
         if ch is None or (pending is None and not self.passive):
             if self.passive:
                 ch = self._adopt(name, sid)
                 return [ChannelSubscribed(name, sid)]
             # A subscription we no longer want (unsubscribed while in flight): end it.
-            if msg.id is not None:
-                self._pending.pop(msg.id, None)
+            self._commands.resolve(msg.id)
             if self.connected:
-                self._queue(Unsubscribe(id=self._new_id("unsubscribe", (name,)),
-                                        params=UnsubscribeParams(sids=[sid])))
+                self._commands.unsubscribe(sid, name)
             return []
         if pending is not None:
             remaining = tuple(c for c in pending.channels if c != name)
             if remaining:
                 pending.channels = remaining
             else:
-                self._pending.pop(msg.id or 0, None)
+                self._commands.resolve(msg.id)
         self._bind(ch, sid)
         sent = set(pending.tickers) if pending is not None and pending.tickers else None
         ch.server_tickers = sent
@@ -494,8 +471,7 @@ class Session:
     def _on_unsubscribed(self, msg: Unsubscribed) -> list[Event]:
         ch = self._sid_channel.pop(msg.sid, None)
         self._seq.forget(msg.sid)
-        if msg.id is not None:
-            self._pending.pop(msg.id, None)
+        self._commands.resolve(msg.id)
         if ch is None:
             return []
         if ch.sid == msg.sid:
@@ -503,7 +479,7 @@ class Session:
         return [ChannelUnsubscribed(ch.name, msg.sid)]
 
     def _on_ok(self, msg: OkMessage) -> list[Event]:
-        pending = self._pending.pop(msg.id, None) if msg.id is not None else None
+        pending = self._commands.resolve(msg.id)
         body = msg.msg
         if isinstance(body, list):
             return [SubscriptionsListed(tuple(body))]
@@ -522,7 +498,7 @@ class Session:
 
     def _on_error(self, msg: ErrorMessage) -> list[Event]:
         code, text = msg.msg.code, msg.msg.msg
-        pending = self._pending.pop(msg.id, None) if msg.id is not None else None
+        pending = self._commands.resolve(msg.id)
         if msg.sid is not None and code in TERMINAL_ERROR_CODES:
             ch = self._sid_channel.get(msg.sid)
             if ch is not None:
@@ -575,10 +551,7 @@ class Session:
         names = tuple(sorted(targets))
         if self.connected and ch.sid is not None:
             ch.snapshot_pending |= targets
-            self._queue(UpdateSubscription(
-                id=self._new_id("get_snapshot", (ch.name,), names),
-                params=UpdateSubscriptionParams(action="get_snapshot", sid=ch.sid,
-                                                market_tickers=list(names))))
+            self._commands.update("get_snapshot", ch.sid, ch.name, names)
         return [Resyncing(ch.name, names, reason)]
 
     def _resubscribe(self, ch: ChannelState) -> list[Event]:
@@ -590,8 +563,7 @@ class Session:
             self._sid_channel.pop(old, None)
             self._seq.forget(old)
             ch.sid = None
-            self._queue(Unsubscribe(id=self._new_id("unsubscribe", (ch.name,)),
-                                    params=UnsubscribeParams(sids=[old])))
+            self._commands.unsubscribe(old, ch.name)
         events: list[Event] = []
         if ch.name == BOOK:
             targets = {t for t in self.books if self._carries(ch, t)}
@@ -606,11 +578,7 @@ class Session:
     def _update_markets(self, ch: ChannelState, action: str, tickers: set[str]) -> None:
         if not tickers or not self.connected or ch.sid is None:
             return  # applied by the subscribe in flight or the next connection
-        names = tuple(sorted(tickers))
-        self._queue(UpdateSubscription(
-            id=self._new_id(action, (ch.name,), names),
-            params=UpdateSubscriptionParams(action=action, sid=ch.sid,
-                                            market_tickers=list(names))))
+        self._commands.update(action, ch.sid, ch.name, tuple(sorted(tickers)))
         if ch.server_tickers is not None:
             if action == "add_markets":
                 ch.server_tickers |= tickers
@@ -621,14 +589,10 @@ class Session:
                         send_initial_snapshot: bool) -> None:
         if self.passive or not self.connected:
             return
-        names = tuple(sorted(tickers)) if tickers is not None else ()
-        cmd_id = self._new_id("subscribe", tuple(channels), names)
         for name in channels:
             self._channels[name].subscribing = True
-        self._queue(Subscribe(id=cmd_id, params=SubscribeParams(
-            channels=list(channels),
-            market_tickers=list(names) if tickers is not None else None,
-            send_initial_snapshot=True if send_initial_snapshot else None)))
+        self._commands.subscribe(channels, None if tickers is None else tuple(sorted(tickers)),
+                                 send_initial_snapshot)
 
     def _drop_books(self, tickers: set[str]) -> None:
         for t in tickers:
@@ -644,17 +608,6 @@ class Session:
     @staticmethod
     def _carries(ch: ChannelState, ticker: str) -> bool:
         return ch.tickers is None or ticker in ch.tickers
-
-    def _new_id(self, kind: str, channels: tuple[str, ...] = (),
-                tickers: tuple[str, ...] = ()) -> int:
-        cmd_id = self._next_id
-        self._next_id += 1
-        self._pending[cmd_id] = _Pending(kind, channels, tickers)
-        return cmd_id
-
-    def _queue(self, cmd: ClientCommand) -> None:
-        if not self.passive:
-            self._outbox.append(encode_command(cmd))
 
 
 _RECOVERABLE_COMMANDS = frozenset({"get_snapshot", "add_markets", "delete_markets"})
