@@ -74,7 +74,8 @@ def _ours(frames: Sequence[bytes], prime: Sequence[bytes], repeats: int) -> dict
     med, figs = median_ns_per_item(run, repeats)
     for s in sessions:
         _check(s, len(prime) + len(frames))
-    return {"ns_per_frame": med, "runs": figs}
+    books = {t: list(b.depth) for t, b in sessions[-1].books.items()}
+    return {"ns_per_frame": med, "runs": figs, "books": books}
 
 
 def _bare(frames: Sequence[bytes], repeats: int) -> dict[str, Any]:
@@ -117,6 +118,11 @@ def run(count: int = 200_000, repeats: int = 5, peer: bool = True, seed: int = 6
                                         "--repeats", str(repeats)])
                     except RuntimeError as exc:
                         peer_note = str(exc)
+                        continue
+                    ours_books = table[label]["ours: Session.receive_frame"]["books"]
+                    if res["books"] != ours_books:  # both must have built the same books
+                        peer_note = (f"books disagree after {label}: ours {ours_books}, "
+                                     f"kalshi-sdk {res['books']}")
                         continue
                     table[label]["kalshi-sdk: PerpsWebSocket._process_frame"] = {
                         "ns_per_frame": res["ns_per_frame"], "runs": res["runs"],
