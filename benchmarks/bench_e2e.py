@@ -81,10 +81,10 @@ def ensure_picows(install: bool = True) -> str | None:
 
 
 @contextmanager
-def sender(mode: str, count: int, rate: float = 0.0) -> Iterator[int]:
+def sender(mode: str, count: int, rate: float = 0.0, pacing: str = "tick") -> Iterator[int]:
     """Start ``ws_sender.py``; yields its port; stops it (closing its stdin) on exit."""
     proc = subprocess.Popen([PY, str(HERE / "ws_sender.py"), "--mode", mode, "--count",
-                             str(count), "--rate", str(rate)],
+                             str(count), "--rate", str(rate), "--pacing", pacing],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -151,7 +151,7 @@ def _kinds(peer: bool, notes: list[str], only: Sequence[str] | None) -> list[str
 def run(count: int = 300_000, repeats: int = 3, peer: bool = True,
         rates: Sequence[int] = RATES, seconds: Sequence[float] = (5.0, 3.0, 2.0),
         peer_count: int = 100_000, quiet: bool = False,
-        only: Sequence[str] | None = None) -> dict[str, Any]:
+        only: Sequence[str] | None = None, pacing: str = "tick") -> dict[str, Any]:
     """Throughput of every receiver, then latency at each rate; prints both tables.
 
     ``only`` limits the receivers to those kinds (and then never installs picows).
@@ -174,7 +174,7 @@ def run(count: int = 300_000, repeats: int = 3, peer: bool = True,
     for rate, secs in zip(rates, seconds, strict=False):
         n = max(100, int(rate * secs))
         latency[rate] = {}
-        with sender("rate", n, rate) as port:
+        with sender("rate", n, rate, pacing) as port:
             for kind in kinds:
                 try:
                     r = _receive(kind, port, n, 1, True, timeout=secs * 3 + 15)[0]
@@ -188,15 +188,16 @@ def run(count: int = 300_000, repeats: int = 3, peer: bool = True,
                     "received": r["received"], "expected": n, "rate": r["rate"],
                     "timed_out": r["timed_out"]}
     if not quiet:
-        _print(count, repeats, throughput, latency, notes)
+        _print(count, repeats, throughput, latency, notes, pacing)
     result = {"count": count, "repeats": repeats, "throughput": throughput,
-              "latency": latency, "notes": notes}
+              "latency": latency, "notes": notes, "pacing": pacing}
     save_results("bench_e2e", result)
     return result
 
 
 def _print(count: int, repeats: int, throughput: dict[str, dict[str, Any]],
-           latency: dict[int, dict[str, dict[str, Any]]], notes: list[str]) -> None:
+           latency: dict[int, dict[str, dict[str, Any]]], notes: list[str],
+           pacing: str) -> None:
     peer = [n for n in notes if n.startswith("kalshi-sdk")]
     others = [n for n in notes if not n.startswith("kalshi-sdk")]
     print_header(f"4a. end to end over loopback, sustained msg/s ({count:,} frames, "
@@ -211,7 +212,9 @@ def _print(count: int, repeats: int, throughput: dict[str, dict[str, Any]],
     print_table(["receiver", "msg/s", "vs bare transport", "vs kalshi-sdk"], rows)
     for note in others:
         print(f"   note: {note}")
-    print_header("4b. latency send -> consumer (CLOCK_MONOTONIC across processes)")
+    how = ("one batch per ~1 ms asyncio tick" if pacing == "tick"
+           else "fine pacing: a frame or two per write")
+    print_header(f"4b. latency send -> consumer (CLOCK_MONOTONIC across processes; {how})")
     rows = []
     for rate, per in latency.items():
         for kind, r in per.items():
@@ -231,12 +234,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--no-peer", action="store_true")
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--fine-pacing", action="store_true",
+                   help="latency runs with a frame or two per write instead of 1 ms batches")
     a = p.parse_args(argv)
+    pacing = "fine" if a.fine_pacing else "tick"
     if a.quick:
         run(min(a.count, 30_000), 1, peer=not a.no_peer, seconds=(1.0, 0.5, 0.3),
-            peer_count=20_000)
+            peer_count=20_000, pacing=pacing)
     else:
-        run(a.count, a.repeats, peer=not a.no_peer)
+        run(a.count, a.repeats, peer=not a.no_peer, pacing=pacing)
     return 0
 
 

@@ -7,7 +7,9 @@ the stream is subscribed, writes pre-built unmasked text frames:
 
 * ``throughput``: the whole stream, pre-framed and joined into large chunks,
   written as fast as the socket takes them;
-* ``rate``: paced at ``--rate`` messages a second; each frame's
+* ``rate``: paced at ``--rate`` messages a second, one batch per asyncio timer
+  tick (about 1 ms), or with ``--pacing fine`` in batches of a frame or two
+  (``time.sleep`` pacing on a blocking socket); each frame's
   ``sending_ts_ms`` placeholder is overwritten, just before the write, with
   ``SEND_TS_OFFSET + time.monotonic_ns()``. CLOCK_MONOTONIC is one clock for every
   process on a Linux machine (unlike the wall clock, NTP cannot step it), so the
@@ -32,6 +34,7 @@ import base64
 import hashlib
 import json
 import os
+import socket
 import struct
 import time
 from collections.abc import Sequence
@@ -149,6 +152,9 @@ class Sender:
             await asyncio.gather(control, return_exceptions=True)
 
     async def _paced(self, writer: asyncio.StreamWriter) -> None:
+        """Write the stream at ``--rate``: one batch per asyncio timer tick (~1 ms)."""
+        if self.args.pacing == "fine":
+            return await self._paced_fine(writer)
         rate, parts, n = self.args.rate, self.parts, len(self.parts)
         clock = time.monotonic_ns
         sent = 0
@@ -161,6 +167,45 @@ class Sender:
                 sent = due
                 await writer.drain()
             await asyncio.sleep(0.0002)
+
+    async def _paced_fine(self, writer: asyncio.StreamWriter) -> None:
+        """``--pacing fine``: batches as small as ``time.sleep`` allows (tens of µs).
+
+        asyncio's timers tick in whole milliseconds, so this blocks the sender's
+        event loop (it serves nothing else meanwhile) and paces a blocking
+        duplicate of the socket; the asyncio transport's buffer is empty first,
+        and the socket is made non-blocking again after.
+        """
+        await writer.drain()
+        transport = writer.transport
+        while transport.get_write_buffer_size():
+            await asyncio.sleep(0.001)
+        sock = transport.get_extra_info("socket")
+        dup = socket.socket(fileno=os.dup(sock.fileno()))
+        dup.setblocking(True)  # shared by both descriptors: undone below
+        try:
+            self._paced_blocking(dup)
+        except OSError:
+            pass  # the receiver went away
+        finally:
+            dup.setblocking(False)
+            dup.close()
+
+    def _paced_blocking(self, sock: socket.socket) -> None:
+        rate, parts, n = self.args.rate, self.parts, len(self.parts)
+        clock = time.monotonic_ns
+        step = 1e9 / rate
+        sent = 0
+        t0 = clock()
+        while sent < n:
+            now = clock()
+            due = min(n, int((now - t0) / step) + 1)
+            if due > sent:
+                stamp = b"%d" % (SEND_TS_OFFSET + clock())
+                sock.sendall(b"".join(p + stamp + q for p, q in parts[sent:due]))
+                sent = due
+            else:
+                time.sleep(max(0.0, (t0 + sent * step - now) / 1e9))
 
     async def _control(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                        ready: asyncio.Event, closed: asyncio.Event) -> None:
@@ -233,6 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--count", type=int, default=100_000)
     p.add_argument("--rate", type=float, default=1000.0)
     p.add_argument("--seed", type=int, default=6)
+    p.add_argument("--pacing", choices=("tick", "fine"), default="tick")
     asyncio.run(_main(p.parse_args(argv)))
     return 0
 

@@ -135,3 +135,10 @@ def test_targets_summary_reads_results() -> None:
     assert rows["decode+seq+book <= 1.5 µs per delta frame"] is True
     assert rows["... within 3x of bare msgspec decode"] is True
     assert rows["flat memory over the long replay"] is True
+
+
+def test_e2e_fine_pacing_smoke() -> None:
+    r = bench_e2e.run(count=1000, repeats=1, peer=False, rates=(2000,), seconds=(0.2,),
+                      quiet=True, only=("aiohttp",), pacing="fine")
+    lat = r["latency"][2000]["aiohttp"]
+    assert lat["received"] == lat["expected"] == 400 and 0 < lat["p50"] < 5e9
