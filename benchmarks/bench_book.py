@@ -88,6 +88,18 @@ def _check_book(frames: Sequence[bytes]) -> list[str]:
     return [str(bid[0]), str(ask[0])]
 
 
+def _static(book: OrderBook, read: Callable[[OrderBook], object], repeats: int,
+            n: int = 20_000) -> float:
+    """ns per read on a book that does not change (the read alone, no apply)."""
+    figures = []
+    for _ in range(repeats):
+        t0 = time.perf_counter_ns()
+        for _ in range(n):
+            read(book)
+        figures.append((time.perf_counter_ns() - t0) / n)
+    return statistics.median(figures)
+
+
 def _top1(book: OrderBook) -> object:
     return book.best_bid(), book.best_ask()
 
@@ -115,6 +127,8 @@ def run(updates: int = 100_000, repeats: int = 5, peer: bool = True,
         assert best_bid is not None and best_ask is not None and best_bid[0] < best_ask[0]
         row: dict[str, Any] = {
             "ours": {"apply": apply, "apply_top1": top1, "apply_top10": top10,
+                     "read_top1": _static(book, _top1, repeats),
+                     "read_top10": _static(book, _top10, repeats),
                      "final_depth": list(book.depth),
                      "final_best": [str(best_bid[0]), str(best_ask[0])]}}
         if status is not None and status.available:
@@ -144,9 +158,13 @@ def run(updates: int = 100_000, repeats: int = 5, peer: bool = True,
                              f"{who}", fmt_ns(r["apply"]), fmt_ns(r["apply_top1"]),
                              fmt_ns(r["apply_top10"]),
                              fmt_ns(r["apply_top1"] - r["apply"]),
-                             fmt_ns(r["apply_top10"] - r["apply"])])
+                             fmt_ns(r["apply_top10"] - r["apply"]),
+                             fmt_ns(r.get("read_top1")), fmt_ns(r.get("read_top10"))])
         print_table(["depth (final bid/ask levels): client", "apply", "apply+top1",
-                     "apply+top10", "top1 read", "top10 read"], rows)
+                     "apply+top10", "top1 read", "top10 read", "top1 alone",
+                     "top10 alone"], rows)
+        print("   top1 = best_bid() + best_ask(); top10 = top(bid, 10) + top(ask, 10); "
+              "'read' = after each update (minus apply), 'alone' = on an unchanging book")
     result = {"updates": updates, "repeats": repeats, "depths": results, "peer": peer_note}
     save_results("bench_book", result)
     return result
