@@ -115,8 +115,8 @@ class Demo:
             channel = sub.spec.channel
             self.counts[channel] = self.counts.get(channel, 0) + 1
             if isinstance(item, Stale):
-                self.note(f"{channel}: stale ({item.reason}, missed {item.missed}); "
-                          f"fresh data follows")
+                missed = f", {item.missed} updates not delivered" if item.missed else ""
+                self.note(f"{channel}: stale ({item.reason}{missed}); fresh data follows")
             elif isinstance(item, Trade):
                 self.last_trade[item.msg.market_ticker] = item
             elif isinstance(item, Ticker):

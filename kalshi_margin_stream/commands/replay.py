@@ -19,7 +19,8 @@ def add_parser(subparsers: Any) -> None:
                     "(one raw text frame per line; blank lines ignored).")
     p.add_argument("path", help="the JSONL file")
     p.add_argument("--json", action="store_true",
-                   help="print one JSON object: frames, by_type, gaps, duplicates, errors, books")
+                   help="print one JSON object: frames, by_type, gaps, duplicates, errors, books "
+                        "(exit status 1 when a line could not be decoded)")
     p.set_defaults(func=run)
 
 
@@ -31,10 +32,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"replay: cannot read {args.path}: {exc.strerror}", file=sys.stderr)
         return 2
     data = report.to_json()
+    code = 1 if data["errors"] else 0  # gaps and duplicates are facts, not errors
     if args.json:
         json.dump(data, sys.stdout)
         sys.stdout.write("\n")
-        return 0
+        return code
     print(f"{data['frames']} frames, {data['gaps']} gaps, {data['duplicates']} duplicates, "
           f"{len(data['errors'])} errors")
     for name, count in data["by_type"].items():
@@ -46,4 +48,4 @@ def run(args: argparse.Namespace) -> int:
         ask = book["asks"][0] if book["asks"] else None
         print(f"  {ticker}: {len(book['bids'])} bids, {len(book['asks'])} asks, "
               f"best bid {bid}, best ask {ask}")
-    return 0
+    return code

@@ -54,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
     if args.rate < 0:
         print("sim: --rate must be >= 0", file=sys.stderr)
         return 2
+    if not 0 <= args.port <= 65535:
+        print("sim: --port must be between 0 and 65535", file=sys.stderr)
+        return 2
     public_key: bytes | None = None
     if args.public_key:
         try:

@@ -54,7 +54,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--markets", nargs="+", help="market tickers (required for orderbook_delta)")
     p.add_argument("--duration", type=float, help="stop after this many seconds")
     p.add_argument("--transport", choices=["aiohttp", "websockets"], default="aiohttp")
-    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.add_argument("--json", action="store_true",
+                   help="print the closing summary as one JSON object (messages are always "
+                        "printed one JSON object a line, unless --quiet)")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=run)
 
@@ -114,15 +116,23 @@ async def _stream(args: argparse.Namespace, creds: Credentials) -> int:
                 else:
                     out.write(encoder.encode(item).decode() + "\n")
 
-        async with asyncio.TaskGroup() as tg:
-            tasks = [tg.create_task(pump(s)) for s in subs]
-            try:
-                async with asyncio.timeout(args.duration):
-                    await stop.wait()
-            except TimeoutError:
-                pass
-            for t in tasks:
-                t.cancel()
+        failure: KalshiError | None = None
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tasks = [tg.create_task(pump(s)) for s in subs]
+                try:
+                    async with asyncio.timeout(args.duration):
+                        await stop.wait()
+                except TimeoutError:
+                    pass
+                for t in tasks:
+                    t.cancel()
+        except* KalshiError as group:  # a subscription ended with the client's error
+            first = group.exceptions[0]
+            assert isinstance(first, KalshiError)
+            failure = first
+        if failure is not None:
+            raise failure
         summary = summary_json(client)
     if args.json:
         print(json.dumps(summary, default=str))
@@ -133,4 +143,8 @@ async def _stream(args: argparse.Namespace, creds: Credentials) -> int:
             bid = book["bids"][0] if book["bids"] else None
             ask = book["asks"][0] if book["asks"] else None
             print(f"  {ticker} [{book['status']}]: bid {bid} ask {ask}")
+    if summary["connections"] == 0:
+        print("stream: the WebSocket never connected (check --ws-url / --env); see the "
+              "log above", file=sys.stderr)
+        return 1
     return 0

@@ -51,3 +51,17 @@ async def test_demo_runs_and_ends_by_itself() -> None:
     assert code == 0, err
     assert "== summary ==" in out and "books synced at the end: yes" in out
     assert "drill: the exchange drops 3 book frames" in out
+
+
+async def test_stream_fails_clearly_on_a_rejected_key_or_a_dead_socket(tmp_path: Path) -> None:
+    async with running_simulator(markets=["KXBTCPERP"]) as sim:
+        key = sim.write_private_key(tmp_path / "key.pem")
+        common = ["--rest-url", sim.rest_url, "--private-key", str(key),
+                  "--channels", "ticker", "--duration", "1"]
+        code, _, err = await run_cli("stream", "--ws-url", sim.ws_url, "--key-id", "wrong",
+                                     *common)
+        assert code == 1 and "handshake rejected" in err and "Traceback" not in err
+        dead = sim.ws_url.replace(str(sim.port), "1")
+        code, _, err = await run_cli("stream", "--ws-url", dead, "--key-id", sim.key_id,
+                                     *common)
+        assert code == 1 and "never connected" in err and "Traceback" not in err
