@@ -30,7 +30,7 @@ import aiohttp
 
 from .config import Endpoints, Limits, Timeouts
 from .core.auth import Credentials
-from .core.book import OrderBook
+from .core.book import BookStatus, OrderBook
 from .core.events import (
     ChannelLost,
     CommandFailed,
@@ -42,6 +42,7 @@ from .core.events import (
 )
 from .core.margin import MarginSnapshot, MarginState
 from .core.messages import CHANNEL_OF as _CHANNEL_OF
+from .core.messages import OrderbookSnapshot, OrderbookSnapshotBody
 from .core.session import Session
 from .exceptions import ClientClosed, CommandRejected, KalshiError
 from .fallback import RestSync
@@ -56,6 +57,9 @@ __all__ = ["Client", "ClientStats"]
 
 _TIMEOUTS = Timeouts()
 _LIMITS = Limits()
+PERMANENT_SUBSCRIBE_ERRORS = frozenset({2, 3, 8, 9, 11, 14, 26})
+"""Subscribe errors that will not go away by asking again (bad params, auth, limits);
+any other (18 timeout, 27 rate, 10/17/25 channel trouble) is retried with backoff."""
 _STATE_CHANNELS = frozenset({"fill", "user_orders", "order_group_updates", "ticker"})
 """Channels whose messages also update the margin state."""
 
@@ -136,11 +140,13 @@ class Client:
         self._flush_wanted = asyncio.Event()
         self._fatal: KalshiError | None = None
         self._closed = False
+        self._close_task: asyncio.Future[None] | None = None
         self._entered = False
         self._latency = Histogram()
         self._last_book_data = time.monotonic()
         self.data_silences = 0
         self._sub_counter = 0
+        self._subscribe_retries: dict[str, int] = {}
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -189,9 +195,19 @@ class Client:
             raise self._fatal
 
     async def aclose(self) -> None:
-        """Close every subscription, the socket and the REST session; idempotent."""
-        if self._closed:
+        """Close every subscription, the socket and the REST session; idempotent.
+
+        Safe to call from a callback (a task the client owns): the close then goes
+        on without waiting for that task, which it cancels, and ``__aexit__`` waits
+        for it. A second call, or one interrupted midway, waits for the same close.
+        """
+        if self._close_task is None:
+            self._close_task = asyncio.ensure_future(self._close())
+        if asyncio.current_task() in self._tasks:
             return
+        await asyncio.shield(self._close_task)
+
+    async def _close(self) -> None:
         self._closed = True
         for subs in self._routes.values():
             for sub in subs:
@@ -208,7 +224,13 @@ class Client:
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         assert self._tg is not None
-        self._tasks.append(self._tg.create_task(self._guard(coro), name=name))
+        task = self._tg.create_task(self._guard(coro), name=name)
+        self._tasks.append(task)
+        task.add_done_callback(self._forget_task)
+
+    def _forget_task(self, task: asyncio.Task[Any]) -> None:
+        if task in self._tasks:
+            self._tasks.remove(task)
 
     async def _guard(self, coro: Awaitable[None]) -> None:
         """Run a background task; a KalshiError from it is fatal for the client."""
@@ -255,10 +277,27 @@ class Client:
         self._sub_counter += 1
         sub.name = f"{spec.channel}#{self._sub_counter}"  # type: ignore[attr-defined]
         self._routes.setdefault(spec.channel, []).append(sub)
+        if spec.channel == "orderbook_delta":
+            self._snapshot_for_newcomer(sub)
         self.session.subscribe([spec.channel], tickers=spec.tickers,
                                send_initial_snapshot=spec.channel == "ticker")
         self._flush_wanted.set()
         return sub
+
+    def _snapshot_for_newcomer(self, sub: Subscription[Any]) -> None:
+        """Books already streaming send no new snapshot: build one from the local book.
+
+        Its ``seq`` is 0 (made here, not by the exchange); deltas follow as usual.
+        """
+        ch = self.session.channel("orderbook_delta")
+        for ticker in sub.spec.tickers or ():
+            book = self.session.books.get(ticker)
+            if book is None or book.status not in (BookStatus.SYNCED, BookStatus.REST):
+                continue  # its snapshot is on the way and will reach this consumer too
+            sub.offer(OrderbookSnapshot(
+                sid=ch.sid if ch is not None and ch.sid is not None else 0, seq=0,
+                msg=OrderbookSnapshotBody(market_ticker=ticker, bid=book.bids(),
+                                          ask=book.asks())), ticker)
 
     def on(self, spec: Spec[T], callback: Callable[[T | Stale], Awaitable[None] | None]
            ) -> Subscription[T]:
@@ -445,17 +484,32 @@ class Client:
         elif isinstance(event, ChannelLost):
             self.log.warning("%s sid %d lost: error %d %s", event.channel, event.sid,
                              event.code, event.message)
+            if event.channel == "ticker":  # the others get Resyncing / NeedsBackfill
+                for sub in self._routes.get(event.channel, []):
+                    sub.mark_stale(None, f"error {event.code}")
         elif isinstance(event, CommandFailed):
             self.log.warning("command %s failed: %d %s", event.cmd_id, event.code,
                              event.message)
             if event.command == "subscribe" and event.channel in self._routes:
-                err = CommandRejected(event.code, event.message, cmd_id=event.cmd_id)
-                for sub in self._routes.pop(event.channel, []):
-                    sub.fail(err)
-                self.session.unsubscribe(event.channel)
+                if event.code in PERMANENT_SUBSCRIBE_ERRORS:
+                    err = CommandRejected(event.code, event.message, cmd_id=event.cmd_id)
+                    for sub in self._routes.pop(event.channel, []):
+                        sub.fail(err)
+                    self.session.unsubscribe(event.channel)
+                else:  # a timeout, a rate limit, a channel error: try again shortly
+                    self._spawn(self._resubscribe_later(event.channel),
+                                f"resubscribe:{event.channel}")
         elif isinstance(event, FrameError):
             self.log.warning("undecodable frame (%s) at %s: %s", event.type, event.path,
                              event.reason)
+
+    async def _resubscribe_later(self, channel: str) -> None:
+        attempt = self._subscribe_retries.get(channel, 0)
+        self._subscribe_retries[channel] = attempt + 1
+        await asyncio.sleep(min(self.limits.backoff_max,
+                                self.limits.backoff_initial * (1 << min(attempt, 10))))
+        self.session.retry_subscribe(channel)
+        self._flush_wanted.set()
 
     def _deliver_rest(self, channel: str, msg: Any) -> None:
         """Deliver data that REST produced (backfilled trades) as if it came by socket."""

@@ -75,17 +75,23 @@ class RestSync:
         self._seen_trades: set[str] = set()
         self._seen_order: deque[str] = deque()
         self._last_trade_ms: dict[str, int] = {}
+        self._trade_since: dict[str, int] = {}
+        self._trade_since_all: int | None = None
+        self._epoch = 0
+        """Bumped on every connect and disconnect: REST data older than a change is void."""
         self._static_loaded = False
         self._lock = asyncio.Lock()
 
     # --- signals from the client (synchronous) ----------------------------------
 
     def connected(self) -> None:
+        self._epoch += 1
         self._down_since = None
         self._need_reconcile = self.reconcile_enabled
         self._wake.set()
 
     def disconnected(self) -> None:
+        self._epoch += 1
         if self._down_since is None:
             self._down_since = time.monotonic()
             self._down_since_ms = _now_ms()
@@ -96,6 +102,15 @@ class RestSync:
         if channel in ("fill", "user_orders"):
             self._need_reconcile = True
         else:
+            if channel == "trade":
+                # Backfill from what we had *before* the frame that revealed the gap
+                # (it is noted right after this call and would move the mark past
+                # the missing trades); the earliest mark wins across requests.
+                for ticker, ts in self._last_trade_ms.items():
+                    held = self._trade_since.get(ticker)
+                    self._trade_since[ticker] = ts if held is None else min(held, ts)
+                if self._trade_since_all is None:
+                    self._trade_since_all = min(self._last_trade_ms.values(), default=0)
             have = self._backfill.get(channel, set())
             self._backfill[channel] = None if tickers is None or have is None else (
                 have | set(tickers))
@@ -202,10 +217,11 @@ class RestSync:
     async def backfill_trades(self, tickers: set[str] | None) -> int:
         """Deliver trades the socket missed, oldest first; returns how many."""
         targets: list[str | None] = list(sorted(tickers)) if tickers else [None]
+        since_by_ticker, since_all = self._trade_since, self._trade_since_all or 0
+        self._trade_since, self._trade_since_all = {}, None
         found: list[Trade] = []
         for ticker in targets:
-            since = (self._last_trade_ms.get(ticker, 0) if ticker
-                     else min(self._last_trade_ms.values(), default=0))
+            since = since_by_ticker.get(ticker, 0) if ticker else since_all
             min_ts = since // 1000 if since else None
             async for t in self.rest.iter_trades(ticker=ticker, min_ts=min_ts):
                 if t.trade_id in self._seen_trades:
@@ -228,9 +244,10 @@ class RestSync:
         for ticker, book in list(self.session.books.items()):
             if self._down_since is None:
                 return  # the socket came back; its snapshots take over
+            epoch = self._epoch
             ob = await self.rest.get_orderbook(ticker)
-            if self._down_since is None or self.session.books.get(ticker) is not book:
-                return
+            if epoch != self._epoch or self.session.books.get(ticker) is not book:
+                return  # the socket came (and maybe went) meanwhile: this read is void
             try:
                 book.apply_snapshot(ob.bids, ob.asks, source="rest")
             except BookDesync as exc:

@@ -230,7 +230,7 @@ class Subscription(Generic[T]):
         if self._closed:
             return
         if self._pending_stale is not None and not self._flush_stale():
-            self._skip()
+            self._skip_until_told()
             return
         awaiting = self._awaiting
         if awaiting and ticker in awaiting and type(msg) is not OrderbookSnapshot:
@@ -277,6 +277,21 @@ class Subscription(Generic[T]):
     def _skip(self) -> None:
         self.missed += 1
         self.missed_total += 1
+
+    def _skip_until_told(self) -> None:
+        """Drop an update while a Stale marker waits for room: it now covers everything.
+
+        Whatever is skipped here (fresh snapshots included) must be repaired once
+        the marker is out, exactly as after an overflow.
+        """
+        self._skip()
+        if not self._repair_on_flush:
+            self._repair_on_flush = True
+            if self.spec.channel == "orderbook_delta":
+                self._awaiting.update(self.spec.tickers or ())
+            pending = self._pending_stale
+            assert pending is not None
+            self._pending_stale = Stale(self.spec.channel, self.spec.tickers, pending.reason)
 
     def _flush_stale(self) -> bool:
         """Queue the pending Stale marker once the queue is half empty.

@@ -47,6 +47,8 @@ from .messages import OrderbookDelta, OrderbookSnapshot
 __all__ = ["BookStatus", "OrderBook"]
 
 _ZERO = Decimal(0)
+_HUGE = Decimal("1e15")
+"""No real level holds this many contracts: a size at or above it (or infinite) is a desync."""
 _INTERN_SLACK = 10_000
 """Interned price strings kept beyond four per live level before the table is reset."""
 
@@ -123,6 +125,8 @@ class OrderBook:
         side: dict[Decimal, Decimal] = {}
         for price, size in levels:
             if size > _ZERO:
+                if not (size < _HUGE and price.is_finite()):
+                    raise BookDesync(self.ticker, f"absurd level {size} at {price} in snapshot")
                 side[price] = size
             elif size < _ZERO:
                 raise BookDesync(self.ticker, f"negative size {size} at {price} in snapshot")
@@ -150,6 +154,8 @@ class OrderBook:
         old = levels.get(key)
         if old is None:
             if delta > _ZERO:
+                if not (delta < _HUGE and key.is_finite()):
+                    raise BookDesync(self.ticker, f"absurd {side} level {delta} at {price}")
                 self._check_cross(side, key)
                 levels[key] = delta
                 insort(prices, key)
@@ -157,7 +163,7 @@ class OrderBook:
                 raise BookDesync(self.ticker, f"delta {delta} on empty {side} level {price}")
             return
         new = old + delta
-        if new > _ZERO:
+        if _ZERO < new < _HUGE:
             levels[key] = new
         elif new == _ZERO:
             del levels[key]

@@ -56,7 +56,7 @@ from typing import Any
 from ..exceptions import BookDesync, DecodeError
 from .book import BookStatus, OrderBook
 from .codec import Unknown, decode_frame
-from .commands import CommandQueue
+from .commands import CommandQueue, Pending
 from .events import (
     ChannelLost,
     ChannelSubscribed,
@@ -228,6 +228,12 @@ class Session:
         targets = set(self.books) if tickers is None else set(tickers) & set(self.books)
         return self._resync_books(ch, targets, reason)
 
+    def retry_subscribe(self, channel: str) -> None:
+        """Subscribe ``channel`` again after the server refused it for a passing reason."""
+        ch = self._channels.get(channel)
+        if ch is not None and ch.sid is None and not ch.subscribing and self.connected:
+            self._send_subscribe([channel], ch.tickers, ch.send_initial_snapshot)
+
     def list_subscriptions(self) -> int:
         """Queue ``list_subscriptions``; returns the command id."""
         return self._commands.list_subscriptions()
@@ -286,9 +292,21 @@ class Session:
             msg = decode_frame(frame)
         except DecodeError as exc:
             return self._frame_error(exc)
-        if type(msg) is OrderbookDelta:  # the hot path first
-            stats.deltas += 1
-            return self._on_delta(msg)
+        try:
+            if type(msg) is OrderbookDelta:  # the hot path first
+                stats.deltas += 1
+                return self._on_delta(msg)
+            return self._dispatch(msg)
+        except (ArithmeticError, TypeError, ValueError) as exc:
+            # Decoded but unusable (a "NaN" size makes Decimal comparisons raise):
+            # handled as an undecodable frame, never a crashed session.
+            sid = getattr(msg, "sid", None)
+            return self._frame_error(DecodeError(
+                f"unusable value: {type(exc).__name__}", path="$.msg",
+                type=_TYPE_NAMES.get(type(msg)), sid=sid if isinstance(sid, int) else None))
+
+    def _dispatch(self, msg: ServerMessage | Unknown) -> list[Event]:
+        stats = self.stats
         if type(msg) is Unknown:
             stats.unknown += 1
             by_type = stats.other_types
@@ -353,12 +371,19 @@ class Session:
         if ch is None:
             return []
         events: list[Event] = []
-        expected = self._seq.expected(msg.sid)
-        if expected is not None and msg.seq == expected - 1:
-            self.stats.duplicates += 1
-            return []
-        self._seq.rebase(msg.sid, msg.seq)
         ticker = msg.msg.market_ticker
+        expected = self._seq.expected(msg.sid)
+        answer = ticker in ch.snapshot_pending  # the reply to our get_snapshot
+        if expected is not None and not answer and msg.seq < expected:
+            if msg.seq == expected - 1:
+                self.stats.duplicates += 1
+                return []
+            # An older snapshot than the stream we hold: backwards, repair like a gap.
+            self.stats.gaps += 1
+            events.append(Gap(ch.name, msg.sid, expected, msg.seq))
+            events.extend(self._after_gap(ch, reason=f"snapshot went back on sid {msg.sid}"))
+            return events
+        self._seq.rebase(msg.sid, msg.seq)
         if expected is not None and msg.seq > expected:
             self.stats.gaps += 1
             others = {t for t, b in self.books.items()
@@ -383,7 +408,8 @@ class Session:
             return events
         book.last_update = msg
         ch.snapshot_pending.discard(ticker)
-        if not ch.snapshot_pending:
+        pending = self._commands.pending(msg.id)
+        if pending is not None and pending.kind == "get_snapshot" and not ch.snapshot_pending:
             self._commands.resolve(msg.id)
         events.append(msg)
         return events
@@ -439,17 +465,13 @@ class Session:
             if self.passive:
                 ch = self._adopt(name, sid)
                 return [ChannelSubscribed(name, sid)]
-            # A subscription we no longer want (unsubscribed while in flight): end it.
-            self._commands.resolve(msg.id)
+            # A subscription we no longer want (unsubscribed while in flight): end it,
+            # and only it: the same command may have subscribed channels still wanted.
+            self._answered(pending, msg.id, name)
             if self.connected:
                 self._commands.unsubscribe(sid, name)
             return []
-        if pending is not None:
-            remaining = tuple(c for c in pending.channels if c != name)
-            if remaining:
-                pending.channels = remaining
-            else:
-                self._commands.resolve(msg.id)
+        self._answered(pending, msg.id, name)
         self._bind(ch, sid)
         sent = set(pending.tickers) if pending is not None and pending.tickers else None
         ch.server_tickers = sent
@@ -459,6 +481,14 @@ class Session:
             self._update_markets(ch, "add_markets", ch.tickers - sent)
             self._update_markets(ch, "delete_markets", sent - ch.tickers)
         return events
+
+    def _answered(self, pending: Pending | None, cmd_id: int | None, channel: str) -> None:
+        """One channel of a (possibly multi-channel) subscribe got its answer."""
+        if pending is None:
+            return
+        pending.channels = tuple(c for c in pending.channels if c != channel)
+        if not pending.channels:
+            self._commands.resolve(cmd_id)
 
     def _bind(self, ch: ChannelState, sid: int) -> None:
         if ch.sid is not None:
