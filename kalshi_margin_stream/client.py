@@ -394,7 +394,7 @@ class Client:
                     if other is not sub:
                         other.mark_stale(event.tickers, event.reason)
             self._flush_wanted.set()
-        elif self._sync is not None:
+        elif self._sync is not None and sub.spec.channel in _STATE_CHANNELS - {"ticker"}:
             self._sync.request_backfill(sub.spec.channel, sub.spec.tickers, "consumer overflow")
 
     async def _data_silence_watch(self, limit: float) -> None:

@@ -15,7 +15,11 @@ anyio memory stream (``Limits.queue``). When it is full:
 * then the consumer receives a :class:`Stale` marker saying how much it missed,
   and the repair is asked for: a books subscription gets fresh snapshots of its
   markets (their deltas are dropped until the snapshot arrives, since it
-  supersedes them); other channels get a REST backfill/reconciliation.
+  supersedes them); ``Fills``/``Orders``/``OrderGroups`` consumers get the margin
+  state reconciled from REST (``client.margin`` is then whole again); ``Tickers``
+  carry latest state, so the next one repairs them; ``Trades`` consumers are told
+  how many prints they missed (``Stale.missed``) and can re-read them with
+  ``client.rest.iter_trades(min_ts=...)``: the socket cannot resend them.
 
 Server error 25 (the exchange's own buffer overflow) and every resync go through
 the same door: a :class:`Stale` marker before the fresh data. Nothing is dropped
