@@ -133,9 +133,9 @@ class OrderGroups(Spec[OrderGroupUpdates]):
 
 def ticker_of(msg: ServerMessage) -> str:
     """The market a data message concerns (``""`` when it has none)."""
-    body = msg.msg  # type: ignore[union-attr]
-    name = getattr(body, "market_ticker", None) or getattr(body, "ticker", "")
-    return name if isinstance(name, str) else ""
+    if type(msg) is UserOrder:
+        return msg.msg.ticker  # user_order names it ``ticker``
+    return getattr(getattr(msg, "msg", None), "market_ticker", "") or ""
 
 
 class Subscription(Generic[T]):

@@ -81,9 +81,15 @@ class CommandQueue:
         """The pending command ``cmd_id``, now answered (forgotten)."""
         return None if cmd_id is None else self._pending.pop(cmd_id, None)
 
+    @property
+    def outbox(self) -> list[bytes]:
+        """The live list of queued frames (read it; take them with :meth:`take`)."""
+        return self._outbox
+
     def take(self) -> list[bytes]:
         """The queued frames, oldest first (and forget them)."""
-        out, self._outbox = self._outbox, []
+        out = self._outbox[:]
+        self._outbox.clear()
         return out
 
     def reset(self) -> None:

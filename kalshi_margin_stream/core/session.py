@@ -278,6 +278,11 @@ class Session:
             ch.server_tickers = None
             ch.snapshot_pending.clear()
 
+    @property
+    def outbox(self) -> list[bytes]:
+        """The frames waiting to be sent, as a live list: truthy when there is work."""
+        return self._commands.outbox
+
     def data_to_send(self) -> list[bytes]:
         """Frames queued for the server, oldest first (and forget them)."""
         return self._commands.take()
