@@ -86,6 +86,8 @@ class ClientStats:
     backfills: int
     reconciliations: int
     rest_polls: int
+    rest_errors: int
+    """REST reads by the background worker that failed (retried on its next round)."""
     subscriptions: dict[str, dict[str, int]]
     """Per subscription (``channel#n``): delivered, missed, overflows, queue high-water mark."""
     data_silences: int
@@ -360,7 +362,8 @@ class Client:
             connections=runner.connections if runner else 0,
             backfills=sync.backfills if sync else 0,
             reconciliations=sync.reconciliations if sync else 0,
-            rest_polls=sync.polls if sync else 0, subscriptions=subs,
+            rest_polls=sync.polls if sync else 0, rest_errors=sync.errors if sync else 0,
+            subscriptions=subs,
             data_silences=self.data_silences,
             processing_us=(runner.processing if runner else Histogram()).summary(),
             exchange_to_receive_us=self._latency.summary())

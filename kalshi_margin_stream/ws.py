@@ -67,8 +67,6 @@ class StreamRunner:
         self.resync_since: float | None = None
         self.processing = Histogram()
         """Microseconds in the core per frame (decode, sequence, apply, route); one in 16."""
-        self.exchange_to_receive = Histogram()
-        """Milliseconds-precision delay from ``sending_ts_ms`` to our receive, in µs."""
         self._conn: Connection | None = None
 
     def _set_state(self, state: ConnectionState) -> None:

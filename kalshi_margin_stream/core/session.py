@@ -112,8 +112,6 @@ class ChannelState:
     sid: int | None = None
     subscribing: bool = False
     """A ``subscribe`` is in flight."""
-    server_tickers: set[str] | None = None
-    """Markets the current sid carries, as far as we know."""
     snapshot_pending: set[str] = field(default_factory=set)
     """Markets whose ``get_snapshot`` answer is awaited."""
 
@@ -275,7 +273,6 @@ class Session:
         for ch in self._channels.values():
             ch.sid = None
             ch.subscribing = False
-            ch.server_tickers = None
             ch.snapshot_pending.clear()
 
     @property
@@ -479,7 +476,6 @@ class Session:
         self._answered(pending, msg.id, name)
         self._bind(ch, sid)
         sent = set(pending.tickers) if pending is not None and pending.tickers else None
-        ch.server_tickers = sent
         events: list[Event] = [ChannelSubscribed(name, sid)]
         # Markets wanted while the subscribe was in flight.
         if ch.tickers is not None and sent is not None:
@@ -527,7 +523,6 @@ class Session:
             # Some servers acknowledge get_snapshot; the snapshots themselves follow.
             return []
         if body is not None and body.market_tickers is not None:
-            ch.server_tickers = set(body.market_tickers)
             return [MarketsUpdated(ch.name, tuple(body.market_tickers))]
         return []
 
@@ -614,11 +609,6 @@ class Session:
         if not tickers or not self.connected or ch.sid is None:
             return  # applied by the subscribe in flight or the next connection
         self._commands.update(action, ch.sid, ch.name, tuple(sorted(tickers)))
-        if ch.server_tickers is not None:
-            if action == "add_markets":
-                ch.server_tickers |= tickers
-            else:
-                ch.server_tickers -= tickers
 
     def _send_subscribe(self, channels: Sequence[str], tickers: set[str] | None,
                         send_initial_snapshot: bool) -> None:
