@@ -18,10 +18,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from .client import Client
 from .config import Limits, Timeouts
 from .sim.server import Simulator
 from .sim.testing import running_simulator
+from .stream.client import Client
 
 __all__ = ["FAST_LIMITS", "FAST_TIMEOUTS", "MARKETS", "SIM_PING_INTERVAL", "books_match",
            "client_for", "eventually", "sim_and_client"]

@@ -24,6 +24,7 @@ import aiohttp
 import msgspec
 
 from ..core.auth import Credentials
+from ..core.rest_models import MarginMarket
 from ..exceptions import (
     ClientClosed,
     DecodeError,
@@ -34,7 +35,6 @@ from ..exceptions import (
     RateLimited,
 )
 from .errors import error_from_response
-from .models import MarginMarket
 from .ratelimit import RateLimiter, RateLimits, bucket_for, request_cost
 from .retry import Action, Op, RetryPolicy
 from .transport import REST_URLS, AiohttpSender, RestRequest, RestResponse, Send, Timeouts

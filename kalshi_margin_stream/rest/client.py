@@ -19,9 +19,7 @@ import datetime as _dt
 import uuid
 from collections.abc import AsyncIterator
 
-from ..exceptions import InvalidRequest
-from .base import path_segment
-from .models import (
+from ..core.rest_models import (
     AccountLimits,
     BalanceResponse,
     CandlesticksResponse,
@@ -61,6 +59,8 @@ from .models import (
     Trade,
     TradesResponse,
 )
+from ..exceptions import InvalidRequest
+from .base import path_segment
 from .orders import OrderApi
 from .ratelimit import RateLimits
 from .retry import Op

@@ -12,9 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
-from ..exceptions import HTTPStatusError, InvalidRequest
-from .base import RestBase, path_segment
-from .models import (
+from ..core.rest_models import (
     AmendOrderResponse,
     CancelOrderResponse,
     CreateOrderGroupRequest,
@@ -31,6 +29,8 @@ from .models import (
     OrdersResponse,
     UpdateOrderGroupLimitRequest,
 )
+from ..exceptions import HTTPStatusError, InvalidRequest
+from .base import RestBase, path_segment
 from .retry import Op
 from .validate import check_amend, check_count, check_create, check_decrease
 

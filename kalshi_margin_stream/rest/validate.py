@@ -16,8 +16,7 @@ from decimal import Decimal
 from typing import get_args
 
 from ..core.numbers import to_decimal
-from ..exceptions import InvalidRequest
-from .models import (
+from ..core.rest_models import (
     AmendOrderRequest,
     CreateOrderRequest,
     DecreaseOrderRequest,
@@ -26,6 +25,7 @@ from .models import (
     Side,
     TimeInForce,
 )
+from ..exceptions import InvalidRequest
 
 __all__ = [
     "DEFAULT_TICK",

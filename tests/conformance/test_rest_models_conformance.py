@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from kalshi_margin_stream.rest import models as m
+from kalshi_margin_stream.core import rest_models as m
 from kalshi_margin_stream.rest.validate import check_amend, check_create, check_decrease
 
 from .schemas import OPENAPI, Spec, require_spec

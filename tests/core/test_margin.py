@@ -9,8 +9,8 @@ import msgspec
 import pytest
 
 from kalshi_margin_stream.core.codec import decode_frame
-from kalshi_margin_stream.core.margin import MarginState
-from kalshi_margin_stream.core.margin_math import MONEY, RateCurve, liquidation_price
+from kalshi_margin_stream.core.margin.formulas import MONEY, RateCurve, liquidation_price
+from kalshi_margin_stream.core.margin.state import MarginState
 from kalshi_margin_stream.core.messages import (
     FillBody,
     FundingRate,
@@ -23,8 +23,7 @@ from kalshi_margin_stream.core.messages import (
     UserOrder,
     UserOrderBody,
 )
-from kalshi_margin_stream.exceptions import DecodeError
-from kalshi_margin_stream.rest.models import (
+from kalshi_margin_stream.core.rest_models import (
     BalanceResponse,
     Fill,
     MarginOrder,
@@ -37,6 +36,7 @@ from kalshi_margin_stream.rest.models import (
     RiskResponse,
     SubaccountBalance,
 )
+from kalshi_margin_stream.exceptions import DecodeError
 from tests.conftest import DATA
 
 D = Decimal
@@ -502,7 +502,7 @@ def test_missing_marks_or_rates_leave_values_unknown_not_zero() -> None:
 
 
 def test_snapshot_to_json_builtins_is_exact() -> None:
-    from kalshi_margin_stream.core.margin_snapshot import to_builtins
+    from kalshi_margin_stream.core.margin.snapshot import to_builtins
 
     data = to_builtins(worked_example_state().snapshot(now_ms=9))
     acct = data["accounts"]["0"]

@@ -14,9 +14,9 @@ from decimal import Decimal
 
 import pytest
 
-from kalshi_margin_stream.core.margin import MarginState
+from kalshi_margin_stream.core.margin.state import MarginState
 from kalshi_margin_stream.core.messages import FillBody, TickerBody, TickerPrice, UserOrderBody
-from kalshi_margin_stream.rest.models import (
+from kalshi_margin_stream.core.rest_models import (
     BalanceResponse,
     MarginMarket,
     RiskParameters,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kalshi_margin_stream.cli import main
+from kalshi_margin_stream.cli.main import main
 from kalshi_margin_stream.core.replay import replay_lines
 
 WS = Path(__file__).parents[1] / "data" / "ws"
@@ -94,7 +94,7 @@ def test_cli_replay_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_console_script_runs() -> None:
-    out = subprocess.run([sys.executable, "-m", "kalshi_margin_stream.cli", "replay",
+    out = subprocess.run([sys.executable, "-m", "kalshi_margin_stream.cli.main", "replay",
                           str(WS / "ws__private_lifecycle.jsonl"), "--json"],
                          capture_output=True, text=True, check=True, timeout=60)
     assert json.loads(out.stdout)["by_type"]["user_order"] == 12

@@ -15,10 +15,17 @@ from decimal import Decimal
 
 import pytest
 
-from kalshi_margin_stream.client import Client
 from kalshi_margin_stream.exceptions import KalshiError
 from kalshi_margin_stream.sim.server import Simulator
-from kalshi_margin_stream.subscriptions import Books, Fills, OrderGroups, Orders, Tickers, Trades
+from kalshi_margin_stream.stream.client import Client
+from kalshi_margin_stream.stream.subscriptions import (
+    Books,
+    Fills,
+    OrderGroups,
+    Orders,
+    Tickers,
+    Trades,
+)
 from kalshi_margin_stream.testing import MARKETS, books_match, eventually, sim_and_client
 
 FAULTS = 200

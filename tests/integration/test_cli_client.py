@@ -9,7 +9,7 @@ from pathlib import Path
 
 from kalshi_margin_stream.sim.testing import running_simulator
 
-CLI = [sys.executable, "-m", "kalshi_margin_stream.cli"]
+CLI = [sys.executable, "-m", "kalshi_margin_stream.cli.main"]
 
 
 async def run_cli(*args: str, timeout: float = 60) -> tuple[int, str, str]:

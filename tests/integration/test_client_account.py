@@ -6,10 +6,10 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-from kalshi_margin_stream.client import Client
 from kalshi_margin_stream.core.messages import Fill, UserOrder
 from kalshi_margin_stream.sim.server import Simulator
-from kalshi_margin_stream.subscriptions import Fills, Orders, Subscription
+from kalshi_margin_stream.stream.client import Client
+from kalshi_margin_stream.stream.subscriptions import Fills, Orders, Subscription
 from kalshi_margin_stream.testing import MARKETS, eventually, sim_and_client
 
 

@@ -11,10 +11,10 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from kalshi_margin_stream.client import Client
 from kalshi_margin_stream.core.auth import Credentials
 from kalshi_margin_stream.core.messages import OrderbookDelta, OrderbookSnapshot
-from kalshi_margin_stream.subscriptions import Books, Stale, Tickers, Trades
+from kalshi_margin_stream.stream.client import Client
+from kalshi_margin_stream.stream.subscriptions import Books, Stale, Tickers, Trades
 from kalshi_margin_stream.testing import (
     FAST_LIMITS,
     FAST_TIMEOUTS,

@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from kalshi_margin_stream.client import Client
 from kalshi_margin_stream.config import Limits
 from kalshi_margin_stream.core.auth import Credentials
 from kalshi_margin_stream.core.book import BookStatus
 from kalshi_margin_stream.core.messages import OrderbookDelta, OrderbookSnapshot, Trade
 from kalshi_margin_stream.exceptions import AuthError, ClientClosed
 from kalshi_margin_stream.sim.testing import running_simulator
-from kalshi_margin_stream.subscriptions import Books, Stale, Subscription, Tickers, Trades
+from kalshi_margin_stream.stream.client import Client
+from kalshi_margin_stream.stream.subscriptions import Books, Stale, Subscription, Tickers, Trades
 from kalshi_margin_stream.testing import (
     FAST_LIMITS,
     MARKETS,

@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kalshi_margin_stream.core.margin import MarginState
+from kalshi_margin_stream.core.margin.state import MarginState
 from kalshi_margin_stream.core.messages import (
     FillBody,
     Side,
@@ -16,7 +16,7 @@ from kalshi_margin_stream.core.messages import (
     TickerPrice,
     UserOrderBody,
 )
-from kalshi_margin_stream.rest.models import (
+from kalshi_margin_stream.core.rest_models import (
     BalanceResponse,
     Fill,
     MarginMarket,

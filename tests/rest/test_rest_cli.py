@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kalshi_margin_stream.cli import main
+from kalshi_margin_stream.cli.main import main
 from kalshi_margin_stream.core.auth import ENV_KEY_ID, ENV_KEY_PATH
 from kalshi_margin_stream.sim.server import Simulator
 from kalshi_margin_stream.sim.testing import running_simulator

@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from kalshi_margin_stream.rest import models as m
+from kalshi_margin_stream.core import rest_models as m
 
 DATA = Path(__file__).parents[1] / "data" / "rest"
 

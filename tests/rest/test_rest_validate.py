@@ -7,8 +7,8 @@ from decimal import Decimal
 import msgspec
 import pytest
 
+from kalshi_margin_stream.core.rest_models import MarginMarket
 from kalshi_margin_stream.exceptions import InvalidRequest
-from kalshi_margin_stream.rest.models import MarginMarket
 from kalshi_margin_stream.rest.validate import (
     DEFAULT_TICK,
     check_amend,

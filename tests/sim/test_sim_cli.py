@@ -20,7 +20,7 @@ from kalshi_margin_stream.core.auth import Credentials
 async def test_cli_starts_serves_and_stops_on_sigint() -> None:
     started = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "kalshi_margin_stream.cli", "sim", "--seed", "3",
+        sys.executable, "-m", "kalshi_margin_stream.cli.main", "sim", "--seed", "3",
         "--markets", "KXBTCPERP", "--rate", "5",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     try:
@@ -66,7 +66,7 @@ async def test_cli_reports_bad_arguments(tmp_path: Path) -> None:
                   "cannot listen")]
         for extra, code, text in cases:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "kalshi_margin_stream.cli", "sim", *extra,
+                sys.executable, "-m", "kalshi_margin_stream.cli.main", "sim", *extra,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
             async with asyncio.timeout(10):
                 out, err = await proc.communicate()

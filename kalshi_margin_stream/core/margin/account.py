@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .margin_ledger import PositionLedger
-from .margin_math import (
+from ..numbers import ZERO
+from .formulas import (
     RateCurve,
     funding_estimate,
     initial_margin,
@@ -30,12 +30,12 @@ from .margin_math import (
     resting_orders_margin,
     tidy,
 )
-from .margin_orders import OrderView
-from .margin_snapshot import AccountView, MarketView, PositionView, frozen_map
-from .numbers import ZERO
+from .ledger import PositionLedger
+from .orders import OrderView
+from .snapshot import AccountView, MarketView, PositionView, frozen_map
 
 if TYPE_CHECKING:
-    from ..rest.models import SubaccountBalance
+    from ..rest_models import SubaccountBalance
 
 __all__ = ["AVAILABLE_SOURCE", "MARGIN_MARK_ORDER", "UPNL_MARK_ORDER", "CashBase", "Pricing",
            "build_account", "pick_mark"]

@@ -21,13 +21,13 @@ import time
 from collections.abc import Callable
 from enum import StrEnum
 
-from .config import WS_PATH, Limits, Timeouts
-from .core.auth import Credentials, signing_path
-from .core.backoff import Backoff
-from .core.book import BookStatus
-from .core.events import Event
-from .core.session import Session
-from .exceptions import AuthError, ConnectError, ConnectionLost
+from ..config import WS_PATH, Limits, Timeouts
+from ..core.auth import Credentials, signing_path
+from ..core.backoff import Backoff
+from ..core.book import BookStatus
+from ..core.events import Event
+from ..core.session import Session
+from ..exceptions import AuthError, ConnectError, ConnectionLost
 from .latency import Histogram
 from .transport import Connection, Transport
 

@@ -37,7 +37,7 @@ import anyio
 import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .core.messages import (
+from ..core.messages import (
     Fill,
     OrderbookDelta,
     OrderbookSnapshot,

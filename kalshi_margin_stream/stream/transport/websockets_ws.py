@@ -10,7 +10,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.frames import Frame, Opcode
 from websockets.protocol import Event
 
-from ..exceptions import AuthError, ConnectError, ConnectionLost
+from ...exceptions import AuthError, ConnectError, ConnectionLost
 
 __all__ = ["WebsocketsConnection", "WebsocketsTransport"]
 

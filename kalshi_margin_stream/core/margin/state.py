@@ -10,9 +10,9 @@ messages and REST bodies and pass times in; it never reads a clock.
 * **Fills** (``apply_fill``, ``reconcile_fills``) are stored once: WS fills are
   deduplicated by ``trade_id`` (with ``order_id``: both legs of a self-trade share a
   trade id), REST fills by ``fill_id``, and a WS fill and its REST twin by their
-  common signature (see :class:`~.margin_ledger.FillRecord`). Each new fill goes to
+  common signature (see :class:`~.ledger.FillRecord`). Each new fill goes to
   the ledger of its (subaccount, market).
-* **Positions** (:class:`~.margin_ledger.PositionLedger`) are a REST baseline plus
+* **Positions** (:class:`~.ledger.PositionLedger`) are a REST baseline plus
   the fills after it, replayed in exchange order, with ``post_position`` as the
   authority on the count. Entry price: weighted average on increase, kept on
   reduce, reset to the fill price on a flip. Realised PnL and fees accumulate since
@@ -33,7 +33,7 @@ messages and REST bodies and pass times in; it never reads a clock.
   only through the next balance read.
 * **Orders** (``apply_order``, ``reconcile_orders``): full snapshots, never moving
   ``fill_count`` backwards; finished orders leave the open set and are remembered
-  (bounded) so a late snapshot cannot resurrect them. See :mod:`.margin_orders`.
+  (bounded) so a late snapshot cannot resurrect them. See :mod:`.orders`.
 * **Order groups** (``apply_order_group``, ``reconcile_order_groups``).
 * **Marks and funding** (``apply_ticker``, ``set_markets``): each mark is replaced
   only by one with a newer (or equal) ``ts_ms``.
@@ -41,10 +41,10 @@ messages and REST bodies and pass times in; it never reads a clock.
   MM rate curve per market and side comes from ``leverage_estimates`` (M8, [INF]);
   until markets are known, the rate ``/margin/risk`` showed (MM / notional) is used.
 
-``snapshot()`` computes everything (:mod:`.margin_account`) into an immutable
-:class:`~.margin_snapshot.MarginSnapshot`. Where the model chooses (marks,
+``snapshot()`` computes everything (:mod:`.account`) into an immutable
+:class:`~.snapshot.MarginSnapshot`. Where the model chooses (marks,
 rounding, ROM, available balance) the choice is a named constant in
-:mod:`.margin_account` or :mod:`.margin_math`.
+:mod:`.account` or :mod:`.formulas`.
 """
 
 from __future__ import annotations
@@ -54,13 +54,8 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
-from ..exceptions import DecodeError
-from .margin_account import CashBase, Pricing, build_account
-from .margin_ledger import FillRecord, FillStore, PositionLedger
-from .margin_math import DEFAULT_IM_MULTIPLIER, RateCurve
-from .margin_orders import GroupTracker, GroupView, OrderTracker, OrderView
-from .margin_snapshot import AccountView, MarginSnapshot, MarketView, PositionView, frozen_map
-from .messages import (
+from ...exceptions import DecodeError
+from ..messages import (
     Fill,
     FillBody,
     Message,
@@ -72,10 +67,15 @@ from .messages import (
     UserOrder,
     UserOrderBody,
 )
-from .numbers import ZERO
+from ..numbers import ZERO
+from .account import CashBase, Pricing, build_account
+from .formulas import DEFAULT_IM_MULTIPLIER, RateCurve
+from .ledger import FillRecord, FillStore, PositionLedger
+from .orders import GroupTracker, GroupView, OrderTracker, OrderView
+from .snapshot import AccountView, MarginSnapshot, MarketView, PositionView, frozen_map
 
 if TYPE_CHECKING:
-    from ..rest.models import (
+    from ..rest_models import (
         BalanceResponse,
         FillsResponse,
         MarginMarket,
@@ -88,8 +88,8 @@ if TYPE_CHECKING:
         RiskParameters,
         RiskResponse,
     )
-    from ..rest.models import Fill as RestFill
-    from ..rest.models import TickerPrice as RestTickerPrice
+    from ..rest_models import Fill as RestFill
+    from ..rest_models import TickerPrice as RestTickerPrice
 
 __all__ = ["AccountView", "GroupView", "MarginSnapshot", "MarginState", "MarketView", "OrderView",
            "PositionView"]

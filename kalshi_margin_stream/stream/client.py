@@ -28,10 +28,10 @@ from typing import Any, Literal, Self, TypeVar
 
 import aiohttp
 
-from .config import Endpoints, Limits, Timeouts
-from .core.auth import Credentials
-from .core.book import BookStatus, OrderBook
-from .core.events import (
+from ..config import Endpoints, Limits, Timeouts
+from ..core.auth import Credentials
+from ..core.book import BookStatus, OrderBook
+from ..core.events import (
     ChannelLost,
     CommandFailed,
     Event,
@@ -40,18 +40,18 @@ from .core.events import (
     NeedsBackfill,
     Resyncing,
 )
-from .core.margin import MarginSnapshot, MarginState
-from .core.messages import CHANNEL_OF as _CHANNEL_OF
-from .core.messages import OrderbookSnapshot, OrderbookSnapshotBody
-from .core.session import Session
-from .exceptions import ClientClosed, CommandRejected, KalshiError
-from .fallback import RestSync
+from ..core.margin.state import MarginSnapshot, MarginState
+from ..core.messages import CHANNEL_OF as _CHANNEL_OF
+from ..core.messages import OrderbookSnapshot, OrderbookSnapshotBody
+from ..core.session import Session
+from ..exceptions import ClientClosed, CommandRejected, KalshiError
+from ..rest import RestClient
+from ..rest.ratelimit import RateLimits
 from .latency import Histogram, LatencySummary
-from .rest import RestClient
-from .rest.ratelimit import RateLimits
+from .rest_sync import RestSync
+from .runner import ConnectionState, StreamRunner
 from .subscriptions import Spec, Stale, Subscription, ticker_of
 from .transport import TransportName, make_transport
-from .ws import ConnectionState, StreamRunner
 
 __all__ = ["Client", "ClientStats"]
 
@@ -109,7 +109,7 @@ class Client:
         timeouts, limits, rate_limits: tunables (``config.py``, ``rest.RateLimits``).
         rest_fallback: poll REST for books and account while the socket is down.
         reconcile: read the account over REST at start, after reconnects, periodically.
-        logger: defaults to ``logging.getLogger("kalshi_margin_stream.ws")``.
+        logger: defaults to ``logging.getLogger("kalshi_margin_stream.stream.runner")``.
     """
 
     def __init__(self, credentials: Credentials, *, env: Literal["demo", "prod"] = "demo",
@@ -126,7 +126,7 @@ class Client:
         self.credentials = credentials
         self.timeouts = timeouts
         self.limits = limits
-        self.log = logger or logging.getLogger("kalshi_margin_stream.ws")
+        self.log = logger or logging.getLogger("kalshi_margin_stream.stream.runner")
         self.session = Session()
         self.margin_state = MarginState()
         self._transport_name = transport

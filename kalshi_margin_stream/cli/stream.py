@@ -19,11 +19,11 @@ from typing import Any
 
 import msgspec
 
-from ..client import Client, ClientStats
 from ..core.auth import Credentials
 from ..core.messages import CHANNELS
 from ..exceptions import KalshiError
-from ..subscriptions import (
+from ..stream.client import Client, ClientStats
+from ..stream.subscriptions import (
     Books,
     Fills,
     OrderGroups,

@@ -27,9 +27,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .margin_math import COST_ROUNDING, MONEY
-from .messages import FillBody, Side
-from .numbers import ZERO
+from ..messages import FillBody, Side
+from ..numbers import ZERO
+from .formulas import COST_ROUNDING, MONEY
 
 __all__ = ["FillRecord", "FillStore", "PositionLedger", "MAX_FILLS_KEPT"]
 

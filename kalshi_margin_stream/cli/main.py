@@ -1,6 +1,6 @@
 """The ``kalshi-margin-stream`` command.
 
-Each subcommand lives in its own module under ``commands/`` and exposes
+Each subcommand lives in its own module in this package and exposes
 ``add_parser(subparsers)``, which registers its arguments and sets
 ``func=run`` (a callable taking the parsed namespace and returning an exit code).
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 __all__ = ["main"]
 
-# Module names under kalshi_margin_stream.commands, in the order --help lists them.
+# Module names under kalshi_margin_stream.cli, in the order --help lists them.
 SUBCOMMANDS = ("demo", "stream", "replay", "sim", "rest", "order")
 
 
@@ -26,9 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:
         try:
-            module = importlib.import_module(f"kalshi_margin_stream.commands.{name}")
+            module = importlib.import_module(f"kalshi_margin_stream.cli.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"kalshi_margin_stream.commands.{name}":
+            if exc.name != f"kalshi_margin_stream.cli.{name}":
                 raise
             continue
         module.add_parser(subparsers)

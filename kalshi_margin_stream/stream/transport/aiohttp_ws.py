@@ -13,7 +13,7 @@ import time
 
 import aiohttp
 
-from ..exceptions import AuthError, ConnectError, ConnectionLost
+from ...exceptions import AuthError, ConnectError, ConnectionLost
 
 __all__ = ["AiohttpConnection", "AiohttpTransport"]
 

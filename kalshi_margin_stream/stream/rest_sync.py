@@ -27,16 +27,16 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .config import Limits
-from .core.book import BookStatus
-from .core.margin import MarginState
-from .core.messages import OrderbookSnapshot, OrderbookSnapshotBody, Trade, TradeBody
-from .core.session import Session
-from .exceptions import BookDesync, KalshiError
-from .rest import RestClient
+from ..config import Limits
+from ..core.book import BookStatus
+from ..core.margin.state import MarginState
+from ..core.messages import OrderbookSnapshot, OrderbookSnapshotBody, Trade, TradeBody
+from ..core.session import Session
+from ..exceptions import BookDesync, KalshiError
+from ..rest import RestClient
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .ws import StreamRunner
+    from .runner import StreamRunner
 
 __all__ = ["RestSync"]
 

@@ -26,11 +26,11 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .margin_math import OrderStatus, derive_status
-from .messages import OrderGroupBody, Side, UserOrderBody
+from ..messages import OrderGroupBody, Side, UserOrderBody
+from .formulas import OrderStatus, derive_status
 
 if TYPE_CHECKING:  # the REST models are only read here; importing them pulls in aiohttp
-    from ..rest.models import MarginOrder, OrderGroup
+    from ..rest_models import MarginOrder, OrderGroup
 
 __all__ = ["GroupView", "GroupTracker", "OrderTracker", "OrderView", "MAX_FINISHED_KEPT"]
 

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
-from .margin_orders import GroupView, OrderView
-from .numbers import ZERO
+from ..numbers import ZERO
+from .orders import GroupView, OrderView
 
 if TYPE_CHECKING:
-    from ..rest.models import SubaccountBalance
+    from ..rest_models import SubaccountBalance
 
 __all__ = ["AccountView", "MarginSnapshot", "MarketView", "PositionView", "frozen_map",
            "to_builtins"]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
 from typing import Literal
 
-from .numbers import ZERO
+from ..numbers import ZERO
 
 __all__ = [
     "COST_ROUNDING",

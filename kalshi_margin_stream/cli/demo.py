@@ -20,11 +20,11 @@ import time
 from decimal import Decimal
 from typing import Any, TextIO
 
-from ..client import Client
 from ..core.messages import Ticker, Trade
 from ..exceptions import KalshiError
 from ..sim.server import Simulator
-from ..subscriptions import (
+from ..stream.client import Client
+from ..stream.subscriptions import (
     Books,
     Fills,
     OrderGroups,

@@ -1,1 +1,0 @@
-"""Subcommands of the kalshi-margin-stream CLI, one module each."""
