@@ -10,7 +10,8 @@
 
 Reads are retried with backoff; writes only as :mod:`.retry` allows. Every call
 takes ``timeout=`` (seconds) to override ``Timeouts.request``. Orders and groups
-are in :mod:`.orders`; the machinery in :mod:`.base`.
+are in :mod:`.orders`, exit triggers and FCM in :mod:`.triggers`; the machinery
+in :mod:`.base`.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ from .base import path_segment
 from .orders import OrderApi
 from .ratelimit import RateLimits
 from .retry import Op
+from .triggers import ExitTriggerApi, FcmApi
 
 __all__ = ["RestClient"]
 
@@ -79,7 +81,7 @@ def _date(value: _dt.date | str, name: str) -> str:
         raise InvalidRequest(f"{name} must be a date or 'YYYY-MM-DD', not {value!r}") from None
 
 
-class RestClient(OrderApi):
+class RestClient(OrderApi, ExitTriggerApi, FcmApi):
     """Async client for the whole margin REST API.
 
     Args:

@@ -30,6 +30,15 @@ UNSAFE              retry     fail (decrease ``reduce_by``, delete group,
                               transfer without an id: no way to confirm)
 ==================  ========  =============================================
 
+The exit-trigger and FCM writes (2026-09 spec) are listed by operationId in
+:data:`WRITE_OPS`: setting a trigger replaces the position's trigger of that kind
+or, when it appends (``count``/``anchor_order_id``), carries a
+``client_trigger_id`` whose replay returns the original, so both are
+IDEMPOTENT; so are leg updates, deletes by kind (they succeed when nothing is
+live) and the FCM PUT/DELETEs, which set a state. Deleting one bracket by id is
+CONFIRMABLE (a lookup shows whether it is still live). Creating an FCM subtrader
+is UNSAFE: a replay is refused 409 and nothing lists subtraders.
+
 Three answers to a *retried* write also go to reconcile rather than failing:
 409 ``order_already_exists`` on a create (our first attempt landed), 404
 ``not_found`` on a cancel/decrease/amend (the order finished; confirmed by a
@@ -53,7 +62,7 @@ from ..exceptions import (
 )
 from .errors import code_matches
 
-__all__ = ["Action", "Decision", "Failure", "Op", "RetryPolicy", "classify"]
+__all__ = ["WRITE_OPS", "Action", "Decision", "Failure", "Op", "RetryPolicy", "classify"]
 
 
 class Failure(enum.Enum):
@@ -74,6 +83,22 @@ class Action(enum.Enum):
     RETRY = "retry"
     RECONCILE = "reconcile"
     FAIL = "fail"
+
+
+WRITE_OPS: dict[str, Op] = {
+    "SetIsolatedMarginExitTrigger": Op.IDEMPOTENT,
+    "SetCrossMarginExitTrigger": Op.IDEMPOTENT,
+    "UpdateCrossMarginExitTrigger": Op.IDEMPOTENT,
+    "DeleteIsolatedMarginExitTrigger": Op.IDEMPOTENT,
+    "DeleteCrossMarginExitTrigger": Op.IDEMPOTENT,
+    "DeleteCrossMarginExitTriggerById": Op.CONFIRMABLE,
+    "CreateMarginFCMSubtrader": Op.UNSAFE,
+    "UpdateFCMSubtraderRiskControls": Op.IDEMPOTENT,
+    "DeleteFCMSubtraderRiskControls": Op.IDEMPOTENT,
+    "UpdateFCMNotionalRiskLimit": Op.IDEMPOTENT,
+    "DeleteFCMNotionalRiskLimit": Op.IDEMPOTENT,
+}
+"""Retry kind of each exit-trigger and FCM write, by the spec's operationId."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,18 +98,19 @@ def check_count(value: object, *, name: str = "count", market: MarginMarket | No
     return count
 
 
-def check_price(value: object, *, market: MarginMarket | None = None) -> Decimal:
+def check_price(value: object, *, market: MarginMarket | None = None,
+                name: str = "price") -> Decimal:
     """A positive price with at most four places, on the market's tick."""
-    price = _number(value, "price")
+    price = _number(value, name)
     if price <= 0:
-        raise InvalidRequest(f"price must be positive, not {value!r}")
+        raise InvalidRequest(f"{name} must be positive, not {value!r}")
     if _places(price) > MAX_PRICE_PLACES:
         raise InvalidRequest(
-            f"price {value!r} has more than {MAX_PRICE_PLACES} decimal places")
+            f"{name} {value!r} has more than {MAX_PRICE_PLACES} decimal places")
     tick = (market.tick if market is not None else None) or DEFAULT_TICK
     if price % tick != 0:
         where = f" of {market.ticker}" if market is not None else ""
-        raise InvalidRequest(f"price {value!r} is not on the tick {tick}{where}")
+        raise InvalidRequest(f"{name} {value!r} is not on the tick {tick}{where}")
     return price
 
 

@@ -31,6 +31,16 @@ from .common import (
     TimeInForce,
     rfc3339_to_ms,
 )
+from .fcm import (
+    AssetClass,
+    CreateFCMSubtraderRequest,
+    CreateFCMSubtraderResponse,
+    FCMNotionalRiskLimitRequest,
+    FCMSubtraderNotionalRiskLimit,
+    FCMSubtraderRiskControls,
+    FCMSubtraderRiskControlsResponse,
+    UpdateFCMSubtraderRiskControlsRequest,
+)
 from .market import (
     AccountLimits,
     ApiUsageLevelGrant,
@@ -99,8 +109,38 @@ from .portfolio import (
     SubaccountBalance,
     SubaccountTransferRequest,
 )
+from .triggers import (
+    EXIT_TRIGGER_ORDER_REASON,
+    ExitTrigger,
+    ExitTriggerKind,
+    ExitTriggerLeg,
+    ExitTriggerReason,
+    ExitTriggersResponse,
+    ExitTriggerStatus,
+    SetCrossExitTriggerRequest,
+    SetIsolatedExitTriggerRequest,
+    UpdateExitTriggerRequest,
+)
 
 __all__ = [
+    "EXIT_TRIGGER_ORDER_REASON",
+    "AssetClass",
+    "CreateFCMSubtraderRequest",
+    "CreateFCMSubtraderResponse",
+    "ExitTrigger",
+    "ExitTriggerKind",
+    "ExitTriggerLeg",
+    "ExitTriggerReason",
+    "ExitTriggerStatus",
+    "ExitTriggersResponse",
+    "FCMNotionalRiskLimitRequest",
+    "FCMSubtraderNotionalRiskLimit",
+    "FCMSubtraderRiskControls",
+    "FCMSubtraderRiskControlsResponse",
+    "SetCrossExitTriggerRequest",
+    "SetIsolatedExitTriggerRequest",
+    "UpdateExitTriggerRequest",
+    "UpdateFCMSubtraderRiskControlsRequest",
     "AccountLimits",
     "AmendOrderRequest",
     "AmendOrderResponse",
