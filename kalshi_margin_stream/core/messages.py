@@ -248,6 +248,8 @@ class FillBody(_Body, frozen=True):
     client_order_id: str | None = None
     subaccount: int | None = None
     order_source: str | None = None
+    order_reason: str | None = None
+    """System fills: ``liquidation`` | ``take_profit_stop_loss`` (not in the AsyncAPI)."""
 
 
 class Fill(Message, tag="fill", frozen=True):
@@ -272,6 +274,8 @@ class UserOrderBody(_Body, frozen=True):
     last_update_reason: str | None = None
     subaccount_number: int | None = None
     order_source: str | None = None
+    order_reason: str | None = None
+    """System orders: ``liquidation`` | ``take_profit_stop_loss`` (not in the AsyncAPI)."""
 
 
 class UserOrder(Message, tag="user_order", frozen=True):

@@ -143,8 +143,8 @@ def check_cross_trigger(*, kind: object = "bracket", market: MarginMarket | None
             raise InvalidRequest(f"client_trigger_id must be 1..{MAX_CLIENT_TRIGGER_ID} "
                                  f"characters, not {client_trigger_id!r}")
     return SetCrossExitTriggerRequest(
-        kind=k, count=qty, anchor_order_id=anchor_order_id,  # type: ignore[arg-type]
-        client_trigger_id=client_trigger_id,  # type: ignore[arg-type]  # checked above
+        kind=k, count=qty, anchor_order_id=anchor_order_id,
+        client_trigger_id=client_trigger_id,
         stop_loss_price=sl, take_profit_price=tp, trail_amount=amount, trail_bps=bps)
 
 

@@ -118,6 +118,7 @@ def user_order_body(o: OrderView) -> UserOrderBody:
         last_update_reason=o.last_update_reason or None,
         subaccount_number=o.subaccount,
         order_source=o.order_source,
+        order_reason=o.order_reason,  # UNCONFIRMED: the AsyncAPI lists it on neither frame
     )
 
 
@@ -143,7 +144,7 @@ def _feed_one(ev: Event) -> FeedItem | None:
                 count=count(ev.count), fee_cost=dollars(ev.fee_cost),
                 post_position=count(ev.post_position),
                 client_order_id=ev.client_order_id or None, subaccount=ev.subaccount,
-                order_source=ev.order_source))
+                order_source=ev.order_source, order_reason=ev.order_reason))
         case OrderUpdate():
             return OrderChange(ev.order.user_id, user_order_body(ev.order))
         case OrderGroupEvent():

@@ -93,6 +93,8 @@ class FillEvent:
     realized_pnl: Decimal
     order_source: Literal["user", "system"]
     ts_ms: int
+    order_reason: str | None = None
+    """System fills only: ``liquidation`` or ``take_profit_stop_loss``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

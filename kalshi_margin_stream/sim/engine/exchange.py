@@ -13,13 +13,14 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-from . import accounts, clock, groups, queries, trading
+from . import accounts, clock, groups, queries, trading, triggers
 from .audit import audit, ledger_totals
 from .config import ExchangeConfig
 from .errors import invalid_parameters, not_found
 from .events import Event, FillEvent, FundingPayment, PublicTrade
 from .results import CancelResult, GroupResult, OrderResult
-from .state import State
+from .state import Ctx, State
+from .triggers import ExitTriggerView
 from .views import (
     BalanceView,
     BookView,
@@ -257,6 +258,83 @@ class Exchange:
         g = groups.get(self._st, user_id, order_group_id, subaccount)
         self._st.tick(now_ms)
         return groups.update_limit(self._st, g, contracts_limit, self._st.now_ms)
+
+    # ------------------------------------------------------------------ exit triggers
+    def set_exit_trigger(self, user_id: str, *, scope: triggers.Scope, ticker: str,
+                         kind: triggers.Kind = "bracket", subaccount: int = 0,
+                         stop_loss_price: Decimal | None = None,
+                         take_profit_price: Decimal | None = None,
+                         trail_amount: Decimal | None = None, trail_bps: int | None = None,
+                         count: Decimal | None = None, anchor_order_id: str | None = None,
+                         client_trigger_id: str | None = None,
+                         now_ms: int) -> tuple[ExitTriggerView, list[Event]]:
+        """Set a bracket or trailing stop (``scope`` isolated|cross; see :mod:`.triggers`).
+
+        The trigger is evaluated at once, so it may fire in this call (its events are
+        returned). Raises ``Rejection`` 400/404/409 as the module documents.
+        """
+        st = self._st
+        if scope == "isolated":
+            subaccount = triggers.ISOLATED_SUBACCOUNT
+        pre = clock.catch_up(st, now_ms)
+        ctx = Ctx(st.now_ms)
+        t = triggers.set_trigger(
+            st, ctx, user_id, scope=scope, ticker=ticker, subaccount=subaccount, kind=kind,
+            stop_loss=stop_loss_price, take_profit=take_profit_price,
+            trail_amount=trail_amount, trail_bps=trail_bps, count=count,
+            anchor_order_id=anchor_order_id, client_trigger_id=client_trigger_id)
+        events = trading.wrap_up(st, ctx)
+        return t.view(st.markets[ticker].cfg.tick_size), pre + events
+
+    def exit_triggers(self, user_id: str, *, scope: triggers.Scope, ticker: str,
+                      subaccount: int = 0,
+                      kind: triggers.Kind | None = None) -> list[ExitTriggerView]:
+        """The live triggers of one position slot, oldest first."""
+        st = self._st
+        tick = st.market(ticker).cfg.tick_size
+        st.account(user_id)
+        if scope == "isolated":
+            subaccount = triggers.ISOLATED_SUBACCOUNT
+        return [t.view(tick) for t in triggers.live_triggers(st, user_id, scope, subaccount,
+                                                             ticker, kind)]
+
+    def exit_trigger(self, user_id: str, trigger_id: str) -> ExitTriggerView:
+        """Any trigger of the user, live or finished (404 otherwise): for tests/admin."""
+        t = self._st.exit_triggers.get(trigger_id)
+        if t is None or t.user_id != user_id:
+            raise not_found(f"exit trigger {trigger_id}")
+        return t.view(self._st.markets[t.ticker].cfg.tick_size)
+
+    def update_exit_trigger(self, user_id: str, *, ticker: str, trigger_id: str,
+                            subaccount: int = 0, stop_loss_price: Decimal | None = None,
+                            take_profit_price: Decimal | None = None,
+                            now_ms: int) -> tuple[ExitTriggerView, list[Event]]:
+        """New leg prices for one cross bracket (an omitted leg is cleared)."""
+        st = self._st
+        pre = clock.catch_up(st, now_ms)
+        ctx = Ctx(st.now_ms)
+        t = triggers.update_trigger(st, ctx, user_id, ticker=ticker, subaccount=subaccount,
+                                    trigger_id=trigger_id, stop_loss=stop_loss_price,
+                                    take_profit=take_profit_price)
+        events = trading.wrap_up(st, ctx)
+        return t.view(st.markets[ticker].cfg.tick_size), pre + events
+
+    def delete_exit_triggers(self, user_id: str, *, scope: triggers.Scope, ticker: str,
+                             subaccount: int = 0, kind: triggers.Kind | None = None,
+                             trigger_id: str | None = None, now_ms: int) -> list[Event]:
+        """Cancel a slot's live triggers (of one kind), or one cross bracket by id."""
+        st = self._st
+        pre = clock.catch_up(st, now_ms)
+        ctx = Ctx(st.now_ms)
+        if scope == "isolated":
+            subaccount = triggers.ISOLATED_SUBACCOUNT
+        if trigger_id is not None:
+            triggers.delete_by_id(st, ctx, user_id, ticker=ticker, subaccount=subaccount,
+                                  trigger_id=trigger_id)
+        else:
+            triggers.delete_triggers(st, ctx, user_id, scope=scope, ticker=ticker,
+                                     subaccount=subaccount, kind=kind)
+        return pre + trading.wrap_up(st, ctx)
 
     # ------------------------------------------------------------------ clock, scenarios
     def advance_to(self, now_ms: int) -> list[Event]:

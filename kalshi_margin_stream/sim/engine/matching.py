@@ -163,7 +163,7 @@ def _fill_side(st: State, ctx: Ctx, o: Order, qty: Decimal, price: Decimal, is_t
                      ticker=o.ticker, is_taker=is_taker, side=o.side, price=price, count=qty,
                      fee_cost=fee, post_position=pos.qty, entry_price=entry,
                      realized_pnl=realized, order_source="system" if o.source == "system"
-                     else "user", ts_ms=ctx.now_ms)
+                     else "user", ts_ms=ctx.now_ms, order_reason=o.reason)
     acct.fills.append((st.next_seq(), fill))
     if acct.synthetic and len(acct.fills) > MAX_SYNTHETIC_FILLS:
         del acct.fills[: MAX_SYNTHETIC_FILLS // 2]

@@ -8,6 +8,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from .config import ExchangeConfig, MarketConfig
 from .errors import invalid_parameters, not_found
@@ -15,6 +16,9 @@ from .events import Event, PublicTrade, TickerUpdate
 from .ledger import Account, Subaccount
 from .market import MAX_TRADES, MarketState
 from .orders import Order
+
+if TYPE_CHECKING:
+    from .triggers import Trigger
 
 __all__ = ["IdGen", "State", "Ctx", "Group"]
 
@@ -98,6 +102,10 @@ class State:
         """(user, client_transfer_id) -> transfer_id of intra-exchange transfers."""
         self.liquidated: dict[tuple[str, int], int] = {}
         """Last liquidation time per (user, subaccount): throttles retries on thin books."""
+        self.exit_triggers: dict[str, Trigger] = {}
+        """Exit triggers by id, live and finished (see :mod:`.triggers`)."""
+        self.exit_trigger_keys: dict[tuple[str, str], str] = {}
+        """(user, client_trigger_id) -> trigger id: replays return the original."""
         self.trades: deque[tuple[int, PublicTrade]] = deque(maxlen=MAX_TRADES)
         """All markets' public trades, oldest first (REST ``trades`` without a ticker)."""
 

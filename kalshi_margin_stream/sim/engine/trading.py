@@ -25,6 +25,7 @@ from .orders import REASON, Order
 from .results import CancelResult, OrderResult
 from .risk import check_liquidations, pretrade_check
 from .state import Ctx, State
+from .triggers import evaluate as evaluate_exit_triggers
 from .validation import SIDES, STPS, TIFS, check_band, check_count, check_enum, check_price
 from .views import SelfTradePrevention, Side, TimeInForce
 
@@ -40,12 +41,16 @@ def ORDER_GROUP_TRIGGERED() -> Rejection:  # noqa: N802 - a constant-like factor
 
 
 def wrap_up(st: State, ctx: Ctx) -> list[Event]:
-    """Refresh marks/tickers of touched markets, then liquidate whoever breached."""
+    """Refresh marks/tickers of touched markets, liquidate whoever breached, then let
+    the exit triggers on those markets react."""
     tickers = list(ctx.touched)
     st.finish(ctx)
     if tickers:
         check_liquidations(st, ctx, tickers)
         st.finish(ctx)
+        if st.exit_triggers:
+            evaluate_exit_triggers(st, ctx, tickers)
+            st.finish(ctx)
     return ctx.events
 
 

@@ -1,0 +1,168 @@
+"""Exit triggers in the engine: brackets, trailing stops, anchors, flips (rest.md §6.9)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kalshi_margin_stream.sim.engine import Rejection
+from kalshi_margin_stream.sim.engine.events import FillEvent, OrderUpdate
+from kalshi_margin_stream.sim.engine.exchange import Exchange
+from kalshi_margin_stream.sim.engine.testing import T0, D, exchange, of_type, order
+
+
+def _long(ex: Exchange, user: str, qty: str = "5") -> None:
+    """``user`` buys ``qty`` at 10.0000 from a maker, leaving a one-sided book (mark = ref)."""
+    maker = ex.add_user("maker", synthetic=True)
+    order(ex, maker, "ask", qty, "10.0000")
+    taken = order(ex, user, "bid", qty, "10.0000", tif="immediate_or_cancel")
+    assert taken.fill_count == D(qty)
+
+
+def _bids(ex: Exchange, price: str = "10.5000", qty: str = "100") -> None:
+    order(ex, ex.add_user("maker", synthetic=True), "bid", qty, price)
+
+
+def _pos(ex: Exchange, user: str) -> D:
+    rows = ex.positions(user, ticker="TEST")
+    return rows[0].position if rows else D(0)
+
+
+def test_bracket_take_profit_fires_as_a_system_order_and_retires_the_stop() -> None:
+    ex = exchange()
+    user = ex.add_user("u")
+    _long(ex, user)
+    _bids(ex)
+    view, _ = ex.set_exit_trigger(user, scope="cross", ticker="TEST",
+                                  stop_loss_price=D("9.0000"), take_profit_price=D("11.5000"),
+                                  now_ms=T0)
+    assert view.status == "active" and view.count == 0
+    assert ex.move_price("TEST", D("11.0000"), now_ms=T0 + 1) is not None
+    assert ex.exit_trigger(user, view.id).status == "active"
+    events = ex.move_price("TEST", D("11.6000"), now_ms=T0 + 2)
+    done = ex.exit_trigger(user, view.id)
+    assert (done.status, done.triggered_leg, done.filled_count) == ("filled", "take_profit", 5)
+    fills = [f for f in of_type(events, FillEvent) if f.user_id == user]
+    assert [f.order_source for f in fills] == ["system"]
+    assert fills[0].order_reason == "take_profit_stop_loss"
+    sys_order = ex.get_order(user, done.triggered_order_id or "")
+    assert (sys_order.order_source, sys_order.order_reason) == ("system",
+                                                                 "take_profit_stop_loss")
+    assert any(isinstance(e, OrderUpdate) and e.order.order_id == sys_order.order_id
+               for e in events)
+    assert _pos(ex, user) == 0
+    assert ex.exit_triggers(user, scope="cross", ticker="TEST") == []
+    # The stop leg went with it: falling through 9.0 now does nothing.
+    ex.move_price("TEST", D("8.0000"), now_ms=T0 + 3)
+    assert _pos(ex, user) == 0
+    assert ex.audit() == []
+
+
+def test_trailing_stop_follows_the_watermark_then_fires() -> None:
+    ex = exchange()
+    user = ex.add_user("u")
+    _long(ex, user)
+    _bids(ex, "9.7000")
+    view, _ = ex.set_exit_trigger(user, scope="isolated", ticker="TEST", kind="trailing",
+                                  trail_bps=1000, now_ms=T0)
+    assert (view.watermark_price, view.effective_stop_price) == (D("10.0000"), D("9.0000"))
+    ex.move_price("TEST", D("12.0000"), now_ms=T0 + 1)
+    ex.move_price("TEST", D("11.0000"), now_ms=T0 + 2)
+    live = ex.exit_trigger(user, view.id)
+    assert (live.status, live.watermark_price, live.effective_stop_price) == (
+        "active", D("12.0000"), D("10.8000"))
+    ex.move_price("TEST", D("10.7000"), now_ms=T0 + 3)
+    done = ex.exit_trigger(user, view.id)
+    assert (done.status, done.triggered_leg) == ("filled", "stop_loss")
+    assert _pos(ex, user) == 0
+
+
+def test_anchored_trigger_waits_for_the_entry_fill() -> None:
+    ex = exchange()
+    user = ex.add_user("u")
+    entry = order(ex, user, "bid", "3", "9.5000")
+    view, _ = ex.set_exit_trigger(user, scope="cross", ticker="TEST",
+                                  take_profit_price=D("11.0000"),
+                                  anchor_order_id=entry.order.order_id,
+                                  client_trigger_id="tp-1", now_ms=T0)
+    assert (view.status, view.anchor_order_id) == ("pending_on_entry", entry.order.order_id)
+    ex.move_price("TEST", D("11.5000"), now_ms=T0 + 1)   # no position yet: nothing fires
+    assert ex.exit_trigger(user, view.id).status == "pending_on_entry"
+    ex.move_price("TEST", D("10.0000"), now_ms=T0 + 2)
+    maker = ex.add_user("maker", synthetic=True)
+    order(ex, maker, "ask", "3", "9.5000", tif="immediate_or_cancel", now_ms=T0 + 3)
+    armed = ex.exit_trigger(user, view.id)
+    assert (armed.status, armed.count) == ("active", 3)
+    # A replay of the key returns the same trigger.
+    again, _ = ex.set_exit_trigger(user, scope="cross", ticker="TEST",
+                                   take_profit_price=D("11.0000"),
+                                   anchor_order_id=entry.order.order_id,
+                                   client_trigger_id="tp-1", now_ms=T0 + 4)
+    assert again.id == view.id
+    # The same key on another position slot is refused.
+    with pytest.raises(Rejection) as err:
+        ex.set_exit_trigger(user, scope="isolated", ticker="TEST",
+                            take_profit_price=D("11.0000"), count=D(1),
+                            client_trigger_id="tp-1", now_ms=T0 + 4)
+    assert err.value.code == "idempotency_key_already_used"
+
+
+def test_flipping_the_position_cancels_the_trigger() -> None:
+    ex = exchange()
+    user = ex.add_user("u")
+    _long(ex, user, "2")
+    view, _ = ex.set_exit_trigger(user, scope="cross", ticker="TEST",
+                                  stop_loss_price=D("8.0000"), now_ms=T0)
+    _bids(ex, "10.0000", "5")
+    order(ex, user, "ask", "5", "10.0000", tif="immediate_or_cancel", now_ms=T0 + 1)
+    assert _pos(ex, user) == -3
+    done = ex.exit_trigger(user, view.id)
+    assert (done.status, done.status_reason) == ("canceled", "position_flipped")
+
+
+def test_closing_the_position_cancels_and_delete_is_user_canceled() -> None:
+    ex = exchange()
+    user = ex.add_user("u")
+    _long(ex, user, "2")
+    trail, _ = ex.set_exit_trigger(user, scope="cross", ticker="TEST", kind="trailing",
+                                   trail_amount=D("0.5000"), now_ms=T0)
+    bracket, _ = ex.set_exit_trigger(user, scope="cross", ticker="TEST",
+                                     take_profit_price=D("12.0000"), now_ms=T0)
+    ex.delete_exit_triggers(user, scope="cross", ticker="TEST", kind="trailing", now_ms=T0)
+    assert ex.exit_trigger(user, trail.id).status_reason == "user_canceled"
+    _bids(ex, "10.0000", "2")
+    order(ex, user, "ask", "2", "10.0000", tif="immediate_or_cancel", now_ms=T0 + 1)
+    done = ex.exit_trigger(user, bracket.id)
+    assert (done.status, done.status_reason) == ("canceled", "position_closed")
+
+
+@pytest.mark.parametrize("kw, code", [
+    ({"stop_loss_price": D("9.00005")}, "invalid_parameters"),
+    ({"kind": "trailing", "trail_bps": 0}, "invalid_parameters"),
+    ({"kind": "trailing", "trail_bps": 10000}, "invalid_parameters"),
+    ({"kind": "trailing", "trail_bps": 5, "trail_amount": D("1")}, "invalid_parameters"),
+    ({"take_profit_price": D("11"), "count": D(1)}, "invalid_parameters"),
+    ({}, "invalid_parameters"),
+])
+def test_bad_trigger_requests_are_refused_and_change_nothing(kw: dict[str, object],
+                                                              code: str) -> None:
+    ex = exchange()
+    user = ex.add_user("u")
+    _long(ex, user)
+    with pytest.raises(Rejection) as err:
+        ex.set_exit_trigger(user, scope="cross", ticker="TEST", now_ms=T0,
+                            **kw)  # type: ignore[arg-type]
+    assert err.value.code == code
+    assert ex.exit_triggers(user, scope="cross", ticker="TEST") == []
+
+
+def test_no_position_and_unknown_anchor() -> None:
+    ex = exchange()
+    user = ex.add_user("u")
+    with pytest.raises(Rejection) as err:
+        ex.set_exit_trigger(user, scope="cross", ticker="TEST",
+                            stop_loss_price=D("9"), now_ms=T0)
+    assert err.value.http_status == 404
+    with pytest.raises(Rejection) as err:
+        ex.set_exit_trigger(user, scope="cross", ticker="TEST", stop_loss_price=D("9"),
+                            anchor_order_id="nope", client_trigger_id="k", now_ms=T0)
+    assert err.value.code == "anchor_order_unavailable"
