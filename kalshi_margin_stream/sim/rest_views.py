@@ -87,6 +87,11 @@ def _lev(x: Decimal) -> Decimal:
     return x.quantize(_LEV_PLACES)
 
 
+# UNCONFIRMED: in neither spec; kalshi-sdk 22.4.0 requires it ("dampen" | "exclude").
+# We dampen, as the funding maths (clamp, deadband) does rather than drop a sample.
+FUNDING_INVALID_PREMIUM_HANDLING = "dampen"
+
+
 def market_json(s: MarketStats) -> Json:
     cfg: MarketConfig = s.config
     lev = {k: _lev(cfg.leverage_estimate(Decimal(k))) for k in LEVERAGE_NOTIONALS}
@@ -105,6 +110,7 @@ def market_json(s: MarketStats) -> Json:
         "funding_deadband": cfg.funding_deadband * 100,
         "funding_cap": cfg.funding_cap * 100,
         "funding_limit_unit": "percentage",
+        "funding_invalid_premium_handling": FUNDING_INVALID_PREMIUM_HANDLING,
         "leverage_estimate": lev["1000"],
         "leverage_estimates": lev,
         "long_leverage_estimates": lev,

@@ -33,8 +33,10 @@ from .faults import SimStats
 from .ratelimit import BASIC_TIER, BucketLimit, RateLimiter, Tier
 from .rest_common import API_PREFIX, STATE_KEY, json_response, make_middleware
 from .rest_market import add_routes as add_market_routes
+from .rest_market_data import add_routes as add_market_data_routes
 from .rest_orders import add_routes as add_order_routes
 from .rest_portfolio import add_routes as add_portfolio_routes
+from .rest_triggers import add_routes as add_trigger_routes
 from .session import WsSession
 from .state import SimState
 from .ws import Connection, WsLimits
@@ -140,9 +142,11 @@ class Simulator(Controls):
         self._default_user = entry.user_id
         app = web.Application(middlewares=[make_middleware(state)])
         app[STATE_KEY] = state
+        add_market_data_routes(app, API_PREFIX)
         add_market_routes(app, API_PREFIX)
         add_order_routes(app, API_PREFIX)
         add_portfolio_routes(app, API_PREFIX)
+        add_trigger_routes(app, API_PREFIX)
         add_admin_routes(app, self, state)
         app.router.add_get(WS_PATH, self._ws_handler)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.25)
