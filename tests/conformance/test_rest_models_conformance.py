@@ -15,6 +15,11 @@ import pytest
 
 from kalshi_margin_stream.core import rest_models as m
 from kalshi_margin_stream.rest.validate import check_amend, check_create, check_decrease
+from kalshi_margin_stream.rest.validate_triggers import (
+    check_cross_trigger,
+    check_isolated_trigger,
+    check_trigger_update,
+)
 
 from .schemas import OPENAPI, Spec, require_spec
 
@@ -77,15 +82,25 @@ MODELS: dict[str, type[msgspec.Struct]] = {
     "IntraExchangeInstanceTransferRequest": m.IntraExchangeTransferRequest,
     "IntraExchangeInstanceTransferResponse": m.IntraExchangeTransferResponse,
     "EmptyResponse": m.EmptyResponse,
+    "GetMarginFeeTierRatesResponse": m.FeeTierRatesResponse,
+    "MarginFeeTierRate": m.FeeTierRate,
+    "ExitTrigger": m.ExitTrigger,
+    "GetExitTriggersResponse": m.ExitTriggersResponse,
+    "SetCrossExitTriggerRequest": m.SetCrossExitTriggerRequest,
+    "SetIsolatedExitTriggerRequest": m.SetIsolatedExitTriggerRequest,
+    "UpdateExitTriggerRequest": m.UpdateExitTriggerRequest,
+    "CreateMarginFCMSubtraderRequest": m.CreateFCMSubtraderRequest,
+    "CreateMarginFCMSubtraderResponse": m.CreateFCMSubtraderResponse,
+    "UpdateFCMSubtraderRiskControlsRequest": m.UpdateFCMSubtraderRiskControlsRequest,
+    "GetFCMSubtraderRiskControlsResponse": m.FCMSubtraderRiskControlsResponse,
+    "FCMSubtraderRiskControls": m.FCMSubtraderRiskControls,
+    "FCMSubtraderNotionalRiskLimit": m.FCMSubtraderNotionalRiskLimit,
+    "UpdateFCMNotionalRiskLimitRequest": m.FCMNotionalRiskLimitRequest,
 }
 
-# Object schemas the trading client does not model: FCM-member tools and the error body
-# (parsed by rest/errors.py in all its shapes).
-NOT_MODELLED = {
-    "CreateMarginFCMSubtraderRequest", "CreateMarginFCMSubtraderResponse",
-    "UpdateFCMSubtraderRiskControlsRequest", "GetFCMSubtraderRiskControlsResponse",
-    "FCMSubtraderRiskControls", "ErrorResponse",
-}
+# The one object schema not modelled: the error body (parsed by rest/errors.py in all its
+# shapes).
+NOT_MODELLED = {"ErrorResponse"}
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +165,20 @@ def test_request_bodies_validate(spec: Spec) -> None:
         ("IntraExchangeInstanceTransferRequest", m.IntraExchangeTransferRequest(
             source="event_contract", destination="margined", amount=5_000_000,
             source_exchange_shard=0, destination_exchange_shard=0)),
+        ("SetCrossExitTriggerRequest", check_cross_trigger(
+            stop_loss_price="7.5", take_profit_price="9.25", count=2, client_trigger_id="k")),
+        ("SetCrossExitTriggerRequest", check_cross_trigger(
+            take_profit_price="9", anchor_order_id="o-1", client_trigger_id="k")),
+        ("SetCrossExitTriggerRequest", check_cross_trigger(kind="trailing", trail_bps=9999)),
+        ("SetIsolatedExitTriggerRequest", check_isolated_trigger(kind="trailing",
+                                                                 trail_amount="0.25")),
+        ("UpdateExitTriggerRequest", check_trigger_update(stop_loss_price="7.1")),
+        ("CreateMarginFCMSubtraderRequest", m.CreateFCMSubtraderRequest(
+            subtrader_suffix="Desk1")),
+        ("UpdateFCMSubtraderRiskControlsRequest", m.UpdateFCMSubtraderRiskControlsRequest(
+            subtrader_id="u_desk1", im_cap=Decimal("100.0000"), asset_class="Metals")),
+        ("UpdateFCMNotionalRiskLimitRequest", m.FCMNotionalRiskLimitRequest(
+            notional_value_risk_limit=Decimal("5000.0000"))),
     ]
     for name, struct in bodies:
         errors = spec.errors(f"#/components/schemas/{name}", _body(struct))
