@@ -28,7 +28,12 @@ test: lint typecheck unit
 
 # Simulator responses and frames against Kalshi's official OpenAPI/AsyncAPI files
 # in ../shared/spec/official (CI has ../shared; the rest of the suite does not need it).
+# The kalshi-sdk interop test needs Python >= 3.12 (python3.12, pyenv or uv); when none
+# exists, uv (from PyPI) installs a managed CPython 3.12 once. Its venv is cached in
+# benchmarks/.venv-kalshi-sdk.
 conformance: install
+	@$(BIN)/python benchmarks/peer.py --find-python >/dev/null || \
+		{ $(BIN)/python -m pip install --quiet uv && $(BIN)/uv python install 3.12; }
 	$(BIN)/python -m pytest -q -m conformance tests/conformance
 
 demo: install

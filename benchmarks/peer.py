@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PEER_VERSION", "PeerStatus", "ensure_peer", "peer_label", "run_peer"]
+__all__ = ["PEER_VERSION", "PeerStatus", "ensure_peer", "find_python312", "peer_label",
+           "run_peer"]
 
 PEER_PACKAGE = "kalshi-sdk"
 PEER_VERSION = "22.4.0"
@@ -41,7 +42,22 @@ class PeerStatus:
 _cached: PeerStatus | None = None
 
 
-def _find_python312() -> str | None:
+def _uv_python() -> str | None:
+    """A CPython >= 3.12 that uv manages (``uv python install 3.12``, as ``make
+    conformance`` does when no other exists), or None."""
+    uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+    if not Path(uv).exists():
+        return None
+    try:
+        r = subprocess.run([uv, "python", "find", "--no-project", ">=3.12"],
+                           capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return r.stdout.strip() or None if r.returncode == 0 else None
+
+
+def find_python312() -> str | None:
+    """An interpreter >= 3.12: ``python3.12`` on PATH, pyenv's, or uv's; None if none."""
     candidates = [shutil.which("python3.12")]
     pyenv = shutil.which("pyenv")
     roots = [os.environ.get("PYENV_ROOT", ""), str(Path.home() / ".pyenv")]
@@ -55,6 +71,7 @@ def _find_python312() -> str | None:
         if root:
             found = sorted(Path(root).glob("versions/3.1[2-9]*/bin/python"))
             candidates.extend(str(p) for p in found)
+    candidates.append(_uv_python())
     for c in candidates:
         if not c:
             continue
@@ -94,7 +111,7 @@ def ensure_peer(install: bool = True, log: bool = True) -> PeerStatus:
     if not install:
         _cached = PeerStatus(False, f"{VENV.name} not set up (run without --no-install)")
         return _cached
-    base = _find_python312()
+    base = find_python312()
     if base is None:
         _cached = PeerStatus(False, "no Python >= 3.12 found (python3.12 on PATH or pyenv); "
                                     "kalshi-sdk needs it: reporting ours alone")
@@ -162,3 +179,12 @@ def peer_label(status: PeerStatus) -> str:
     v = dict(status.versions)
     main = f"kalshi-sdk {v.pop('kalshi-sdk', '?')} on python {v.pop('python', '?')}"
     return main + " (" + ", ".join(f"{k} {val}" for k, val in v.items()) + ")"
+
+
+if __name__ == "__main__":
+    # ``python benchmarks/peer.py --find-python``: print a >= 3.12 interpreter, status 1 if none
+    # (the Makefile's conformance target installs one with uv then).
+    found = find_python312()
+    if found is None:
+        sys.exit(1)
+    print(found)

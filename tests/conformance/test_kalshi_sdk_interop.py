@@ -29,11 +29,11 @@ UPDATES = 20
 def _peer_python() -> Path:
     sys.path.insert(0, str(ROOT))
     try:
-        from benchmarks.peer import _find_python312, ensure_peer
+        from benchmarks.peer import ensure_peer, find_python312
     finally:
         sys.path.remove(str(ROOT))
     status = ensure_peer(log=False)
-    if not status.available and _find_python312() is None:
+    if not status.available and find_python312() is None:
         pytest.skip(status.reason)
     assert status.available and status.python is not None, status.reason
     return status.python
