@@ -181,6 +181,15 @@ async def _groups(rest: RestClient, a: argparse.Namespace) -> object:
     return await rest.list_order_groups(subaccount=a.subaccount, timeout=a.timeout)
 
 
+async def _triggers(rest: RestClient, a: argparse.Namespace) -> object:
+    if a.isolated:
+        if a.subaccount is not None:
+            raise InvalidRequest("--subaccount: not for --isolated positions")
+        return await rest.get_isolated_exit_triggers(a.ticker, kind=a.kind, timeout=a.timeout)
+    return await rest.get_cross_exit_triggers(a.ticker, kind=a.kind, subaccount=a.subaccount,
+                                              timeout=a.timeout)
+
+
 # name -> (action, needs credentials, help)
 _COMMANDS: dict[str, tuple[Action, bool, str]] = {
     "status": (_status, False, "exchange and trading active flags"),
@@ -197,6 +206,7 @@ _COMMANDS: dict[str, tuple[Action, bool, str]] = {
     "fees": (_fees, True, "maker/taker rates per market; --tier-rates for the schedule"),
     "funding": (_funding, False, "historical rates; --estimate or --history (signed)"),
     "groups": (_groups, True, "order groups, or one with --id"),
+    "triggers": (_triggers, True, "live exit triggers of a position (cross; --isolated)"),
 }
 
 
@@ -212,7 +222,7 @@ def add_parser(subparsers: Any) -> None:
                for name, (_, _, help_) in _COMMANDS.items()}
     for name in ("markets", "trades", "positions", "orders", "fills", "funding"):
         parsers[name].add_argument("--ticker")
-    for name in ("positions", "orders", "fills", "funding", "groups"):
+    for name in ("positions", "orders", "fills", "funding", "groups", "triggers"):
         parsers[name].add_argument("--subaccount", type=int)
     parsers["markets"].add_argument("--status", choices=["inactive", "active", "closed"])
     parsers["orderbook"].add_argument("ticker")
@@ -224,6 +234,9 @@ def add_parser(subparsers: Any) -> None:
     parsers["orders"].add_argument("--resting", action="store_true",
                                    help="only orders with contracts still resting")
     parsers["groups"].add_argument("--id", help="one order group by id")
+    parsers["triggers"].add_argument("ticker")
+    parsers["triggers"].add_argument("--isolated", action="store_true")
+    parsers["triggers"].add_argument("--kind", choices=["bracket", "trailing"])
     risk = parsers["risk"].add_mutually_exclusive_group()
     risk.add_argument("--parameters", action="store_true")
     risk.add_argument("--notional", action="store_true")

@@ -95,3 +95,45 @@ async def test_errors_and_exit_codes(sim: Simulator, tmp_path: Path,
     assert code == 1
     body = json.loads(err)
     assert (body["error"], body["status"], body["code"]) == ("HTTPStatusError", 404, "not_found")
+
+
+async def test_order_trigger_commands(sim: Simulator, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    conn = _conn(sim, tmp_path)
+    book = sim.exchange.orderbook(TICKER)
+    best_ask = book.asks[0][0]
+    code, _, err = await _cli(capsys, "order", *conn, "create", TICKER, "bid", "2",
+                              str(best_ask), "--tif", "immediate_or_cancel")
+    assert code == 0, err
+    mark = sim.exchange.market(TICKER).liquidation_mark_price.price
+    low, high = str(mark - 1), str(mark + 1)
+    code, out, err = await _cli(capsys, "order", *conn, "trigger", "set", TICKER,
+                                "--stop-loss", low, "--take-profit", high)
+    assert code == 0 and isinstance(out, dict) and out["status"] == "active", err
+    trigger_id = out["id"]
+    code, out, _ = await _cli(capsys, "order", *conn, "trigger", "update", TICKER, trigger_id,
+                              "--stop-loss", low)
+    assert code == 0 and isinstance(out, dict) and "take_profit_price" not in out
+    code, out, _ = await _cli(capsys, "rest", *conn, "triggers", TICKER)
+    assert code == 0 and isinstance(out, list) and [t["id"] for t in out] == [trigger_id]
+    code, out, _ = await _cli(capsys, "order", *conn, "trigger", "set", TICKER, "--isolated",
+                              "--kind", "trailing", "--trail-bps", "100")
+    assert code == 0 and isinstance(out, dict) and out["kind"] == "trailing"
+    code, out, _ = await _cli(capsys, "order", *conn, "trigger", "get", TICKER, "--isolated")
+    assert code == 0 and isinstance(out, list) and len(out) == 1
+    code, out, _ = await _cli(capsys, "order", *conn, "trigger", "delete", TICKER, trigger_id)
+    assert code == 0 and isinstance(out, dict) and out["deleted"] == trigger_id
+    code, _, _ = await _cli(capsys, "order", *conn, "trigger", "delete", TICKER, "--isolated")
+    assert code == 0
+    code, out, _ = await _cli(capsys, "rest", *conn, "triggers", TICKER, "--isolated")
+    assert code == 0 and out == []
+    for bad in (["set", TICKER, "--kind", "trailing", "--trail-bps", "0"],
+                ["set", TICKER, "--kind", "trailing", "--trail-bps", "10000"],
+                ["set", TICKER, "--take-profit", high, "--count", "1"],
+                ["set", TICKER, "--isolated", "--stop-loss", low, "--count", "1"],
+                ["set", TICKER, "--stop-loss", "8.00001"]):
+        code, _, err = await _cli(capsys, "order", *conn, "trigger", *bad)
+        assert code == 2 and json.loads(err)["error"] == "InvalidRequest", (bad, err)
+    # Nothing was written: no trigger is live on either position slot.
+    for scope in ("cross", "isolated"):
+        assert sim.exchange.exit_triggers(sim.user_id, scope=scope, ticker=TICKER) == []
