@@ -18,6 +18,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from kalshi.auth import KalshiAuth
 from kalshi.perps.async_client import AsyncPerpsClient
 from kalshi.perps.config import PerpsConfig
 from kalshi.perps.models.portfolio import (
@@ -95,10 +96,10 @@ async def _rest(client: AsyncPerpsClient, ticker: str, calls: list[str],
                client.portfolio.cancel_isolated_exit_triggers(ticker))
 
 
-async def _ws(config: PerpsConfig, client: AsyncPerpsClient, ticker: str, want: int,
+async def _ws(config: PerpsConfig, auth: KalshiAuth, ticker: str, want: int,
               timeout: float, errors: list[str]) -> dict[str, int]:
     counts = {"orderbook": 0, "ticker": 0}
-    ws = PerpsWebSocket(auth=client._auth, config=config)  # the client's own signer
+    ws = PerpsWebSocket(auth=auth, config=config)
 
     async def consume(stream: Any, key: str) -> None:
         async for _msg in stream:
@@ -129,10 +130,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     config = PerpsConfig(base_url=args.rest_url, ws_base_url=args.ws_url)
     calls: list[str] = []
     errors: list[str] = []
-    async with AsyncPerpsClient(key_id=args.key_id, private_key_path=args.key_path,
-                                config=config) as client:
+    auth = KalshiAuth.from_key_path(args.key_id, args.key_path)
+    async with AsyncPerpsClient(auth=auth, config=config) as client:
         await _rest(client, args.ticker, calls, errors)
-        counts = await _ws(config, client, args.ticker, args.updates, args.timeout, errors)
+    counts = await _ws(config, auth, args.ticker, args.updates, args.timeout, errors)
     return {"calls": calls, "errors": errors, "warnings": collect.records, "ws": counts}
 
 

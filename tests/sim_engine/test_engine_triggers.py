@@ -166,3 +166,49 @@ def test_no_position_and_unknown_anchor() -> None:
         ex.set_exit_trigger(user, scope="cross", ticker="TEST", stop_loss_price=D("9"),
                             anchor_order_id="nope", client_trigger_id="k", now_ms=T0)
     assert err.value.code == "anchor_order_unavailable"
+
+
+def test_anchor_cancelled_unfilled_is_entry_not_filled() -> None:
+    ex = exchange()
+    user = ex.add_user("u")
+    entry = order(ex, user, "bid", "2", "9.5000")
+    view, _ = ex.set_exit_trigger(user, scope="cross", ticker="TEST",
+                                  stop_loss_price=D("9.0000"),
+                                  anchor_order_id=entry.order.order_id,
+                                  client_trigger_id="sl-1", now_ms=T0)
+    ex.cancel_order(user, entry.order.order_id, now_ms=T0 + 1)
+    done = ex.exit_trigger(user, view.id)
+    assert (done.status, done.status_reason, done.anchor_order_id) == (
+        "canceled", "entry_not_filled", None)
+
+
+def test_anchored_trigger_returns_to_pending_while_its_entry_still_rests() -> None:
+    ex = exchange()
+    user = ex.add_user("u")
+    maker = ex.add_user("maker", synthetic=True)
+    entry = order(ex, user, "bid", "4", "10.0000")
+    view, _ = ex.set_exit_trigger(user, scope="cross", ticker="TEST",
+                                  take_profit_price=D("11.0000"),
+                                  anchor_order_id=entry.order.order_id,
+                                  client_trigger_id="tp-2", now_ms=T0)
+    order(ex, maker, "ask", "1", "10.0000", tif="immediate_or_cancel", now_ms=T0 + 1)
+    assert ex.exit_trigger(user, view.id).status == "active"
+    order(ex, maker, "bid", "10", "10.5000", now_ms=T0 + 2)   # liquidity for the exit
+    ex.move_price("TEST", D("11.2000"), now_ms=T0 + 3)
+    back = ex.exit_trigger(user, view.id)
+    assert (back.status, back.triggered_leg, back.filled_count) == (
+        "pending_on_entry", "take_profit", 1)
+    assert back.triggered_order_id is not None and _pos(ex, user) == 0
+
+
+def test_an_exit_that_finds_no_liquidity_fails_with_order_rejected() -> None:
+    ex = exchange()
+    user = ex.add_user("u")
+    _long(ex, user)
+    view, _ = ex.set_exit_trigger(user, scope="isolated", ticker="TEST",
+                                  stop_loss_price=D("9.5000"), now_ms=T0)
+    ex.move_price("TEST", D("9.0000"), now_ms=T0 + 1)     # no bids at all
+    done = ex.exit_trigger(user, view.id)
+    assert (done.status, done.status_reason, done.triggered_leg) == (
+        "failed", "order_rejected", "stop_loss")
+    assert _pos(ex, user) == 5
