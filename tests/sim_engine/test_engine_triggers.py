@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from kalshi_margin_stream.sim.engine import Rejection
@@ -212,3 +214,51 @@ def test_an_exit_that_finds_no_liquidity_fails_with_order_rejected() -> None:
     assert (done.status, done.status_reason, done.triggered_leg) == (
         "failed", "order_rejected", "stop_loss")
     assert _pos(ex, user) == 5
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_walks_with_triggers_keep_the_books_and_ledger_sound(seed: int) -> None:
+    """Prices wander, makers quote and users trade while brackets and trailing stops
+    fire: every invariant of ``audit()`` holds and no live trigger outlives its position."""
+    rng = random.Random(seed)
+    ex = exchange()
+    users = [ex.add_user(f"u{i}") for i in range(3)]
+    maker = ex.add_user("maker", synthetic=True)
+    ref = D("10.0000")
+    now = T0
+    made: list[tuple[str, str]] = []
+    for step in range(120):
+        now += 1000
+        ref = max(D("5.0000"), min(D("15.0000"), ref + D(rng.randint(-30, 30)) / 100))
+        ex.move_price("TEST", ref, now_ms=now)
+        user = rng.choice(users)
+        side = rng.choice(["bid", "ask"])
+        price = ref + D("0.1000") if side == "bid" else ref - D("0.1000")
+        for who, s, qty, px, tif in (
+                (maker, "bid", rng.randint(1, 5), ref - D("0.0500"), "good_till_canceled"),
+                (maker, "ask", rng.randint(1, 5), ref + D("0.0500"), "good_till_canceled"),
+                (user, side, rng.randint(1, 3), price, "immediate_or_cancel")):
+            try:
+                order(ex, who, s, str(qty), str(px), tif=tif, now_ms=now)
+            except Rejection as exc:   # outside the price band, or no margin left
+                assert exc.code in ("invalid_price", "NOTIONAL_RISK_LIMIT_EXCEEDED"), exc
+        if ex.positions(user, ticker="TEST") and step % 3 == 0:
+            try:
+                if rng.random() < 0.5:
+                    view, _ = ex.set_exit_trigger(user, scope="cross", ticker="TEST",
+                                                  kind="trailing",
+                                                  trail_bps=rng.randint(10, 300), now_ms=now)
+                else:
+                    view, _ = ex.set_exit_trigger(user, scope="cross", ticker="TEST",
+                                                  stop_loss_price=ref - D("0.3000"),
+                                                  take_profit_price=ref + D("0.3000"),
+                                                  now_ms=now)
+                made.append((user, view.id))
+            except Rejection as exc:
+                assert exc.http_status == 400, exc
+        assert ex.audit() == []
+        for u in users:
+            if not ex.positions(u, ticker="TEST"):
+                assert ex.exit_triggers(u, scope="cross", ticker="TEST") == []
+    finals = {ex.exit_trigger(u, i).status for u, i in made}
+    assert "filled" in finals and "canceled" in finals, finals

@@ -296,9 +296,8 @@ def set_trigger(st: State, ctx: Ctx, user_id: str, *, scope: Scope, ticker: str,
         t.sign = 1 if anchor.side == "bid" else -1
     else:
         t.sign = 1 if qty > 0 else -1
-    if kind == "trailing" and (fresh or t.watermark is None or t.sign != (1 if qty > 0
-                                                                          else -1)):
-        t.watermark = m.mark
+    if kind == "trailing" and t.watermark is None:
+        t.watermark = m.mark  # "since creation": a replaced trailing stop keeps its peak
     if fresh:
         st.exit_triggers[t.trigger_id] = t
         if client_trigger_id is not None:
