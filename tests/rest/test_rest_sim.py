@@ -339,3 +339,22 @@ async def test_limiter_keeps_a_burst_of_1000_reads_within_budget() -> None:
         assert stats.rate_limited == 0 and stats.waits > 0
         # 10,000 tokens from a half-spent 5,000 bucket refilling at 5,000/s: >= 1.5 s.
         assert elapsed >= (10_000 - budget * 0.5) / budget - 0.05
+
+
+async def test_lost_exit_trigger_answers_are_neither_doubled_nor_lost(env: Env) -> None:
+    rest, sim = env.rest, env.sim
+    book = await rest.get_orderbook(TICKER, depth=1)
+    await rest.create_order(TICKER, "bid", 2, book.sorted_asks()[0][0],
+                            time_in_force="immediate_or_cancel")
+    mark = sim.exchange.market(TICKER).liquidation_mark_price.price
+    put = f"PUT /margin/cross/positions/{TICKER}/exit_trigger"
+    env.lose[put] = 1
+    trig = await rest.set_cross_exit_trigger(TICKER, take_profit_price=mark * 2, count=1,
+                                             client_trigger_id="ct-lost")
+    assert env.seen[put] == 2               # resent once: the replay returned the original
+    assert [t.id for t in await rest.get_cross_exit_triggers(TICKER)] == [trig.id]
+    delete = f"DELETE /margin/cross/positions/{TICKER}/exit_trigger/{trig.id}"
+    env.lose[delete] = 1
+    await rest.delete_cross_exit_trigger(TICKER, trig.id)
+    assert env.seen[delete] == 1            # confirmed gone by a lookup, not resent
+    assert sim.exchange.exit_trigger(sim.user_id, trig.id).status_reason == "user_canceled"
