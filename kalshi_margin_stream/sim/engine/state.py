@@ -104,6 +104,8 @@ class State:
         """Last liquidation time per (user, subaccount): throttles retries on thin books."""
         self.exit_triggers: dict[str, Trigger] = {}
         """Exit triggers by id, live and finished (see :mod:`.triggers`)."""
+        self.live_exit_triggers: dict[str, Trigger] = {}
+        """The live ones only (pending or active): what evaluation walks."""
         self.exit_trigger_keys: dict[tuple[str, str], str] = {}
         """(user, client_trigger_id) -> trigger id: replays return the original."""
         self.trades: deque[tuple[int, PublicTrade]] = deque(maxlen=MAX_TRADES)

@@ -48,7 +48,7 @@ def wrap_up(st: State, ctx: Ctx) -> list[Event]:
     if tickers:
         check_liquidations(st, ctx, tickers)
         st.finish(ctx)
-        if st.exit_triggers:
+        if st.live_exit_triggers:
             evaluate_exit_triggers(st, ctx, tickers)
             st.finish(ctx)
     return ctx.events

@@ -216,8 +216,8 @@ def _set_legs(t: Trigger, tick: Decimal, *, stop_loss: Decimal | None,
 
 def live_triggers(st: State, user_id: str, scope: Scope, subaccount: int, ticker: str,
                   kind: Kind | None = None) -> list[Trigger]:
-    return [t for t in st.exit_triggers.values()
-            if t.live and t.user_id == user_id and t.scope == scope
+    return [t for t in st.live_exit_triggers.values()
+            if t.user_id == user_id and t.scope == scope
             and t.subaccount == subaccount and t.ticker == ticker
             and kind in (None, t.kind)]
 
@@ -300,6 +300,7 @@ def set_trigger(st: State, ctx: Ctx, user_id: str, *, scope: Scope, ticker: str,
         t.watermark = m.mark  # "since creation": a replaced trailing stop keeps its peak
     if fresh:
         st.exit_triggers[t.trigger_id] = t
+        st.live_exit_triggers[t.trigger_id] = t
         if client_trigger_id is not None:
             t.client_trigger_id = client_trigger_id
             st.exit_trigger_keys[(user_id, client_trigger_id)] = t.trigger_id
@@ -330,7 +331,8 @@ def update_trigger(st: State, ctx: Ctx, user_id: str, *, ticker: str, subaccount
     return t
 
 
-def _finish(t: Trigger, status: str, reason: str | None, now_ms: int) -> None:
+def _finish(st: State, t: Trigger, status: str, reason: str | None, now_ms: int) -> None:
+    st.live_exit_triggers.pop(t.trigger_id, None)
     t.status = status
     t.status_reason = reason
     t.updated_ms = now_ms
@@ -342,13 +344,13 @@ def delete_triggers(st: State, ctx: Ctx, user_id: str, *, scope: Scope, ticker: 
     st.market(ticker)
     st.account(user_id)
     for t in live_triggers(st, user_id, scope, subaccount, ticker, kind):
-        _finish(t, "canceled", "user_canceled", ctx.now_ms)
+        _finish(st, t, "canceled", "user_canceled", ctx.now_ms)
 
 
 def delete_by_id(st: State, ctx: Ctx, user_id: str, *, ticker: str, subaccount: int,
                  trigger_id: str) -> None:
     t = _find(st, user_id, "cross", subaccount, ticker, trigger_id)
-    _finish(t, "canceled", "user_canceled", ctx.now_ms)
+    _finish(st, t, "canceled", "user_canceled", ctx.now_ms)
 
 
 # --- evaluation -------------------------------------------------------------------
@@ -410,11 +412,11 @@ def _fire(st: State, ctx: Ctx, t: Trigger, leg: str, qty: Decimal) -> None:
     t.filled_count += o.fill_count
     t.updated_ms = ctx.now_ms
     if o.fill_count == 0:
-        _finish(t, "failed", "order_rejected", ctx.now_ms)
+        _finish(st, t, "failed", "order_rejected", ctx.now_ms)
     elif t.anchor_order_id is not None:
         t.status = "pending_on_entry"
     elif o.fill_count >= want or o.fill_count >= abs(qty):
-        _finish(t, "filled", None, ctx.now_ms)
+        _finish(st, t, "filled", None, ctx.now_ms)
 
 
 def _step(st: State, ctx: Ctx, t: Trigger) -> bool:
@@ -431,20 +433,20 @@ def _step(st: State, ctx: Ctx, t: Trigger) -> bool:
         if anchor is None or anchor.remaining <= 0:
             t.anchor_order_id = None  # the anchor is terminal: cleared (spec)
             if t.anchor_fill == 0:
-                _finish(t, "canceled", "entry_not_filled", ctx.now_ms)
+                _finish(st, t, "canceled", "entry_not_filled", ctx.now_ms)
                 return False
             if t.status == "pending_on_entry":
-                _finish(t, "filled", None, ctx.now_ms)
+                _finish(st, t, "filled", None, ctx.now_ms)
                 return False
     if t.status != "active":
         return False
     m = st.markets[t.ticker]
     qty = st.accounts[t.user_id].subaccounts[t.subaccount].qty(t.ticker)
     if qty == 0:
-        _finish(t, "canceled", "position_closed", ctx.now_ms)
+        _finish(st, t, "canceled", "position_closed", ctx.now_ms)
         return False
     if (qty > 0) != (t.sign > 0):
-        _finish(t, "canceled", "position_flipped", ctx.now_ms)
+        _finish(st, t, "canceled", "position_flipped", ctx.now_ms)
         return False
     leg = _leg_crossed(t, m.mark, m.cfg.tick_size)
     if leg is None:
@@ -456,12 +458,12 @@ def _step(st: State, ctx: Ctx, t: Trigger) -> bool:
 def evaluate(st: State, ctx: Ctx, tickers: list[str]) -> list[Event]:
     """Advance every live trigger on ``tickers``; repeats while a trigger fired (its fill
     may close or flip positions other triggers protect)."""
-    if not st.exit_triggers:
+    if not st.live_exit_triggers:
         return ctx.events
     watched = set(tickers)
     for _ in range(MAX_BRACKETS + 2):
         fired = False
-        for t in list(st.exit_triggers.values()):
+        for t in list(st.live_exit_triggers.values()):
             if t.live and t.ticker in watched:
                 fired = _step(st, ctx, t) or fired
         if not fired:
