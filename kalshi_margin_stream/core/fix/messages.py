@@ -612,8 +612,8 @@ def decode_fields(fields: Fields) -> FixMessage:
         FixFieldError: unknown MsgType, missing/duplicate/malformed tags, broken groups.
     """
     if not fields or fields[0][0] != 35:
-        raise FixFieldError("MsgType (35) must come first", reason=RejectReason.REQUIRED_TAG_MISSING,
-                            tag=35)
+        raise FixFieldError("MsgType (35) must come first",
+                            reason=RejectReason.REQUIRED_TAG_MISSING, tag=35)
     msg_type = fields[0][1]
     head: Fields = []
     rest: Fields = []
