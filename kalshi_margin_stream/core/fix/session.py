@@ -451,6 +451,7 @@ class FixSession:
                 self.refuse_logon(now_ms, f"MsgSeqNum too low, expecting {self.seq.next_in} "
                                           f"but received {seq}", peer=header.sender_comp_id)
                 return
+            self.peer_comp_id = header.sender_comp_id
             self._events.append(LogonReceived(message))
             return
         if self.state is SessionState.LOGON_SENT:
