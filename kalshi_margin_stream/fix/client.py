@@ -52,6 +52,7 @@ from ..core.fix import (
     OrderCancelRequest,
     OrderGroupRequest,
     OrderMassCancelRequest,
+    PeerReject,
     RelatedSym,
     SeqState,
     SessionConfig,
@@ -61,7 +62,14 @@ from ..core.fix import (
 )
 from ..core.fix.feeds import BookFeed, apply_report
 from ..core.margin import MarginState
-from ..exceptions import AuthError, ClientClosed, ConnectError, InvalidRequest, ProtocolError
+from ..exceptions import (
+    AuthError,
+    ClientClosed,
+    ConnectError,
+    InvalidRequest,
+    KalshiError,
+    ProtocolError,
+)
 from .store import SeqStore
 
 __all__ = ["FixClient", "FixReplayRejected", "check_price", "check_count"]
@@ -172,6 +180,8 @@ class FixClient:
         self.connects = 0
         self.stats = {"reports": 0, "fills_new": 0, "md": 0, "reconnects": 0, "logons": 0}
         self._md_symbols: dict[str, None] = {}
+        self.rejects: deque[FixMessage] = deque(maxlen=1000)
+        """Session Rejects (35=3) the gateway sent us: bugs on our side, to be logged."""
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -329,8 +339,12 @@ class FixClient:
         if isinstance(body, ExecutionReport):
             self.stats["reports"] += 1
             if self.margin is not None:
-                new_fill, _ = apply_report(self.margin, body)
-                self.stats["fills_new"] += new_fill
+                try:
+                    new_fill, _ = apply_report(self.margin, body)
+                except (KalshiError, ValueError, KeyError):  # bad report: keep the session
+                    log.exception("! ExecutionReport not applied to the margin state")
+                else:
+                    self.stats["fills_new"] += new_fill
         elif isinstance(body, MarketDataSnapshotFullRefresh):
             self.stats["md"] += 1
             self.books.apply_snapshot(body)
@@ -417,6 +431,9 @@ class FixClient:
                 self._logged_on.set()
                 if self._md_symbols and self.connects > 1:
                     self._resubscribe(list(self._md_symbols))
+            elif isinstance(ev, PeerReject):
+                log.warning("! FIX session reject: %s", ev.message.body)
+                self.rejects.append(ev.message)
             elif isinstance(ev, LoggedOut):
                 if ev.by_peer and ev.text:
                     log.warning("! FIX logout from %s: %s", self.kind.value, ev.text)
