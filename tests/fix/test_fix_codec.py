@@ -1,4 +1,4 @@
-"""FIX codec: every exact example of fix.md round-trips byte for byte; garbage gives typed errors."""
+"""FIX codec: every exact fix.md example round-trips byte for byte; garbage: typed errors."""
 
 from __future__ import annotations
 
