@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks import bench_book, bench_decode, bench_e2e, bench_memory, bench_pipeline
+from benchmarks import bench_book, bench_decode, bench_e2e, bench_fix, bench_memory, bench_pipeline
 from benchmarks._common import fmt_ns, fmt_rate, save_results
 
 __all__ = ["main", "targets"]
@@ -99,12 +99,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         res["e2e"] = bench_e2e.run(30_000, 1, peer, seconds=(1.0, 0.5, 0.3),
                                    peer_count=20_000)
         res["memory"] = bench_memory.run(500_000, 50_000)
+        res["fix"] = bench_fix.run(3_000, 3, 100)
     else:
         res["decode"] = bench_decode.run(100_000, 5, peer)
         res["pipeline"] = bench_pipeline.run(200_000, 5, peer)
         res["book"] = bench_book.run(100_000, 5, peer)
         res["e2e"] = bench_e2e.run(300_000, 3, peer)
         res["memory"] = bench_memory.run(5_000_000, 250_000)
+        res["fix"] = bench_fix.run()
     rows = targets(res)
     print("\n== Targets (issue 6), medians from the runs above")
     width = max(len(t) for t, _, _ in rows) if rows else 10
