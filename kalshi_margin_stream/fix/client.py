@@ -172,6 +172,7 @@ class FixClient:
         self._logged_on = asyncio.Event()
         self._changed = asyncio.Event()
         self._fatal: BaseException | None = None
+        self._last_reason = ""
         self._closing = False
         self._queue: asyncio.Queue[FixMessage] = asyncio.Queue()
         self.recent: deque[FixMessage] = deque(maxlen=history)
@@ -264,9 +265,8 @@ class FixClient:
         if s is None or not s.active:
             raise ConnectError("FIX session is not active (reconnecting)")
         seq = s.send(body, self._now())
+        self._save()  # the store moves before the bytes leave: a crash never reuses a seq
         self._flush()
-        if self._store is not None:
-            self._save()
         return seq
 
     def _flush(self) -> None:
@@ -367,7 +367,8 @@ class FixClient:
                     return
                 if not retry or not self._reconnect:
                     if self._fatal is None:
-                        self._fatal = ConnectError("FIX connection closed")
+                        self._fatal = ConnectError(
+                            f"FIX connection closed: {self._last_reason or 'link lost'}")
                     self._changed.set()
                     return
                 self.stats["reconnects"] += 1
@@ -406,6 +407,7 @@ class FixClient:
                     s.receive_data(data, now)
                 s.tick(now)
                 outcome = self._handle_events(s)
+                self._save()
                 self._flush()
                 await writer.drain()
                 if outcome is not None:
@@ -438,6 +440,7 @@ class FixClient:
                 if ev.by_peer and ev.text:
                     log.warning("! FIX logout from %s: %s", self.kind.value, ev.text)
             elif isinstance(ev, Disconnect):
+                self._last_reason = ev.reason
                 if not ev.retry and not self._logged_on.is_set() and not self._closing:
                     self._fatal = AuthError(f"FIX {ev.reason}")
                 outcome = ev.retry

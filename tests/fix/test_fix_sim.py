@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from kalshi_margin_stream.core.auth import Credentials
 from kalshi_margin_stream.core.backoff import Backoff
 from kalshi_margin_stream.core.fix import (
+    BusinessMessageReject,
     ExecutionReport,
     FixMessage,
     OrderGroupResponse,
@@ -24,8 +25,8 @@ from kalshi_margin_stream.core.fix import (
     frame,
     utc_timestamp,
 )
-from kalshi_margin_stream.exceptions import AuthError, InvalidRequest
-from kalshi_margin_stream.fix import FixClient, SeqStore
+from kalshi_margin_stream.exceptions import AuthError, ConnectError, InvalidRequest
+from kalshi_margin_stream.fix import FixClient, FixReplayRejected, SeqStore
 from kalshi_margin_stream.sim.server import Simulator
 from kalshi_margin_stream.stream.subscriptions import Fills, Orders
 from kalshi_margin_stream.testing import MARKETS, eventually, running_simulator, sim_and_client
@@ -189,10 +190,12 @@ async def test_listener_and_drop_copy_replay() -> None:
                 fix_for(sim, credentials=second_key(sim), listener=True) as listener:
             cl = fix.new_order(MARKETS[0], "bid", 2, far_bid(sim, MARKETS[0]))
             got = (await listener.expect(er(lambda r: r.cl_ord_id == cl))).body
-            with pytest.raises(Exception):  # noqa: B017 - the listener cannot trade
-                listener.new_order(MARKETS[0], "bid", 1, "1.0000")
-                await listener.expect(lambda m: m.body.MSG_TYPE == "j", timeout=5)
-                raise RuntimeError("listener trade refused")
+            # a listener may not trade: BusinessMessageReject, and the session goes on
+            mark = listener.received
+            listener.new_order(MARKETS[0], "bid", 1, "1.0000")
+            j = (await listener.expect(lambda m: isinstance(m.body, BusinessMessageReject),
+                                       since=mark)).body
+            assert j.ref_msg_type == "D" and listener.active
             fix.cancel(cl, MARKETS[0], "bid")
             await listener.expect(er(lambda r: r.exec_type == "4"))
         async with fix_for(sim, SessionKind.DC) as dc:
@@ -200,6 +203,25 @@ async def test_listener_and_drop_copy_replay() -> None:
             assert [r.exec_type for r in reports] == ["0", "4"]
             assert reports[0].exec_id == got.exec_id
             assert await dc.replay("0;0", since_ms=10**13) == []
+            assert sim.fix is not None
+            sim.fix.replay_allowed = False
+            with pytest.raises(FixReplayRejected) as info:
+                await dc.replay("0;0")
+            assert info.value.reason == 5
+
+
+async def test_one_connection_per_key_and_reconnect_after_a_drop() -> None:
+    async with running_simulator(markets=MARKETS, rate=0, fix=True, fix_tls=False) as sim:
+        assert sim.fix is not None
+        async with fix_for(sim) as fix:
+            with pytest.raises(ConnectError, match="already exists"):
+                async with fix_for(sim, reconnect=False):
+                    pass
+            sim.fix.disconnect_all()
+            await eventually(lambda: fix.stats["logons"] == 2)
+            cl = fix.new_order(MARKETS[0], "bid", 1, far_bid(sim, MARKETS[0]))
+            await fix.expect(er(lambda r: r.cl_ord_id == cl))
+            assert fix.session is not None and fix.session.seq.next_out == 3  # reset on NR
 
 
 async def test_market_data_books_equal_the_simulator() -> None:
@@ -221,6 +243,12 @@ async def test_market_data_books_equal_the_simulator() -> None:
                 sim.step_flow(10)
             await eventually(same)
             assert md.books.trades, "the flow traded: MD reported trades"
+            # a dropped link: reconnect (141=Y), resubscribe, fresh snapshots
+            assert sim.fix is not None
+            sim.fix.disconnect_all()
+            await eventually(lambda: md.stats["logons"] == 2)
+            sim.step_flow(20)
+            await eventually(same)
 
 
 async def test_garbled_inbound_message_is_rejected_and_the_session_survives() -> None:

@@ -49,22 +49,23 @@ def split_fields(body: bytes) -> Fields:
     """``tag=value`` pairs of a message body (between 9 and 10), in order.
 
     Raises:
-        FixFieldError: an empty or non-numeric tag, a field without ``=``, or no value.
+        FixFieldError: an empty or non-numeric tag, a field without ``=``, no value,
+            or bytes that are not UTF-8.
     """
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        raise FixFieldError("message is not UTF-8", reason=RejectReason.INCORRECT_FORMAT) from None
     out: Fields = []
-    for raw in body.split(SOH)[:-1]:
-        tag_text, eq, value = raw.partition(b"=")
-        if not eq or not tag_text.isdigit() or tag_text.startswith(b"0"):
+    append = out.append
+    for raw in text.split("\x01")[:-1]:
+        tag_text, eq, value = raw.partition("=")
+        if not (eq and tag_text.isdigit() and tag_text.isascii()) or tag_text[0] == "0":
             raise FixFieldError(f"malformed field {raw[:20]!r}", reason=RejectReason.INVALID_TAG)
         if not value:
             raise FixFieldError(f"tag {int(tag_text)} without a value",
                                 reason=RejectReason.TAG_WITHOUT_VALUE, tag=int(tag_text))
-        try:
-            text = value.decode()
-        except UnicodeDecodeError:
-            raise FixFieldError(f"tag {int(tag_text)}: not UTF-8",
-                                reason=RejectReason.INCORRECT_FORMAT, tag=int(tag_text)) from None
-        out.append((int(tag_text), text))
+        append((int(tag_text), value))
     return out
 
 

@@ -17,11 +17,12 @@ SessionRejectReason to answer with.
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 import msgspec
@@ -511,35 +512,32 @@ def encode(header: Header, body: FixBody) -> bytes:
     return frame(body.MSG_TYPE, fields)
 
 
+_DECIMAL_TEXT = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
+"""FIX Price/Qty/Amt: digits, one optional point, optional minus (no exponent, no NaN)."""
+
+
 def _convert(f: _Field, value: str, msg_type: str) -> Any:
-    try:
-        if f.kind == _STR:
-            return value
-        if f.kind == _INT:
-            if not (value.isdigit() or (value[0] == "-" and value[1:].isdigit())):
-                raise ValueError
-            return int(value)
-        if f.kind == _DEC:
-            if not all(c in "0123456789.-" for c in value):
-                raise ValueError
-            d = Decimal(value)
-            if not d.is_finite():
-                raise ValueError
-            return d
-        if f.kind == _BOOL:
-            if value == "Y":
-                return True
-            if value == "N":
-                return False
-            raise ValueError
-        if value not in f.choices:
-            raise ValueError
+    kind = f.kind
+    if kind == _STR:
         return value
-    except (ValueError, InvalidOperation):
-        reason = RejectReason.INCORRECT_VALUE if f.kind in (_BOOL, _LIT) \
-            else RejectReason.INCORRECT_FORMAT
-        raise FixFieldError(f"tag {f.tag}: bad value {value[:40]!r}", reason=reason, tag=f.tag,
-                            msg_type=msg_type) from None
+    if kind == _DEC:
+        if _DECIMAL_TEXT.fullmatch(value):
+            return Decimal(value)
+    elif kind == _INT:
+        digits = value[1:] if value[:1] == "-" else value
+        if digits.isdigit() and digits.isascii():
+            return int(value)
+    elif kind == _BOOL:
+        if value == "Y":
+            return True
+        if value == "N":
+            return False
+    elif value in f.choices:
+        return value
+    reason = RejectReason.INCORRECT_VALUE if kind in (_BOOL, _LIT) \
+        else RejectReason.INCORRECT_FORMAT
+    raise FixFieldError(f"tag {f.tag}: bad value {value[:40]!r}", reason=reason, tag=f.tag,
+                        msg_type=msg_type)
 
 
 def _missing(plan: _Plan, values: dict[str, Any], msg_type: str) -> None:

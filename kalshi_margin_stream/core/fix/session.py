@@ -227,7 +227,9 @@ class Disconnect:
 Event = (LoggedOn | LogonReceived | ApplicationMessage | PeerReject | Rejected | Garbled
          | GapDetected | LoggedOut | Disconnect)
 
-_FATAL_LOGOUT_WORDS = ("signature", "auth", "permission", "invalid", "not allowed", "listener")
+_FATAL_LOGOUT_WORDS = ("signature", "auth", "permission", "invalid", "not allowed", "listener",
+                       "too low", "required")
+"""A refused Logon whose Text has one of these will fail the same way again (fix.md §3.4)."""
 _SLACK = 0.2
 """Receive silence tolerated beyond one HeartBtInt before a TestRequest (fraction)."""
 _LOGOUT_WAIT_MS = 2_000
