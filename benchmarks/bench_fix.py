@@ -2,7 +2,8 @@
 
 The round trip runs against the in-process simulator (plain TCP on 127.0.0.1, no
 flow): send a resting post-only bid, wait for its New report; next to it, the REST
-client's create-order round trip against the same simulator (HTTP/1.1 keep-alive).
+client's create-order round trip against the same simulator (HTTP/1.1 keep-alive,
+client-side rate limiting off, as the FIX client has none).
 Both sides share one event loop, so the figures include the simulator's own work.
 
     .venv/bin/python benchmarks/bench_fix.py [--quick]
@@ -79,6 +80,7 @@ def codec_costs(n: int, repeats: int) -> dict[str, float]:
 async def _round_trips(orders: int) -> dict[str, dict[str, float]]:
     from kalshi_margin_stream.fix import FixClient, SessionKind
     from kalshi_margin_stream.rest.client import RestClient
+    from kalshi_margin_stream.rest.ratelimit import RateLimits
     from kalshi_margin_stream.sim.server import Simulator
 
     async with Simulator(markets=["KXBTCPERP"], rate=0, fix=True, fix_tls=False,
@@ -98,7 +100,9 @@ async def _round_trips(orders: int) -> dict[str, dict[str, float]]:
                 if i >= 10:
                     fix_ns.append(time.perf_counter_ns() - t0)
         rest_ns: list[float] = []
-        async with RestClient(sim.credentials, base_url=sim.rest_url) as rest:
+        # no client-side token bucket on either side: the FIX client has none either
+        async with RestClient(sim.credentials, base_url=sim.rest_url,
+                              rate_limits=RateLimits(enabled=False)) as rest:
             for i in range(orders + 10):
                 t0 = time.perf_counter_ns()
                 await rest.create_order("KXBTCPERP", "bid", 1, price, post_only=True)

@@ -12,11 +12,13 @@ as ``str`` (ASCII/UTF-8) so re-encoding gives back the exact bytes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from .errors import FixFieldError, FixGarbled, RejectReason
 
-__all__ = ["BEGIN_STRING", "SOH", "FrameReader", "Fields", "checksum", "frame", "split_fields"]
+__all__ = ["BEGIN_STRING", "SOH", "FrameReader", "Fields", "checksum", "frame", "frame_body",
+           "split_fields"]
 
 SOH = b"\x01"
 BEGIN_STRING = "FIXT.1.1"
@@ -26,6 +28,9 @@ _MAX_BODY = 1 << 20
 
 Fields = list[tuple[int, str]]
 
+_FIELD = re.compile("([1-9][0-9]*)=([^\x01]+)\x01")
+_WELL_FORMED = re.compile("(?:[1-9][0-9]*=[^\x01]+\x01)*")
+
 
 def checksum(data: bytes) -> int:
     """Sum of the bytes modulo 256."""
@@ -33,16 +38,23 @@ def checksum(data: bytes) -> int:
 
 
 def frame(msg_type: str, fields: Iterable[tuple[int, str]]) -> bytes:
-    """One complete message: header 8/9, then ``35=msg_type``, ``fields``, then 10."""
-    parts = [f"35={msg_type}".encode()]
-    for tag, value in fields:
-        if SOH[0] in value.encode():
-            raise ValueError(f"tag {tag}: a value cannot contain SOH")
-        parts.append(b"%d=%s" % (tag, value.encode()))
-    body = SOH.join(parts) + SOH
-    head = b"8=FIXT.1.1\x019=%d\x01" % len(body)
-    msg = head + body
-    return msg + b"10=%03d\x01" % checksum(msg)
+    """One complete message: header 8/9, then ``35=msg_type``, ``fields``, then 10.
+
+    Raises:
+        ValueError: a value contains SOH (it would end the field early).
+    """
+    pairs = list(fields)
+    text = "".join([f"{tag}={value}\x01" for tag, value in pairs])
+    if text.count("\x01") != len(pairs):
+        raise ValueError("a FIX value cannot contain SOH")
+    return frame_body(f"35={msg_type}\x01{text}")
+
+
+def frame_body(text: str) -> bytes:
+    """Add 8, 9 and 10 around an already joined body (``35=...`` through the last SOH)."""
+    body = text.encode()
+    msg = b"8=FIXT.1.1\x019=%d\x01%s" % (len(body), body)
+    return msg + b"10=%03d\x01" % (sum(msg) & 0xFF)
 
 
 def split_fields(body: bytes) -> Fields:
@@ -56,6 +68,8 @@ def split_fields(body: bytes) -> Fields:
         text = body.decode()
     except UnicodeDecodeError:
         raise FixFieldError("message is not UTF-8", reason=RejectReason.INCORRECT_FORMAT) from None
+    if _WELL_FORMED.fullmatch(text):  # the common case: checked and split in C
+        return [(int(t), v) for t, v in _FIELD.findall(text)]
     out: Fields = []
     append = out.append
     for raw in text.split("\x01")[:-1]:

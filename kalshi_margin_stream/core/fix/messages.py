@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Literal
 
 import msgspec
 
-from .codec import Fields, frame, split_fields
+from .codec import Fields, frame_body, split_fields
 from .errors import FixFieldError, RejectReason
 
 __all__ = [
@@ -478,26 +478,29 @@ def _plan(cls: type[msgspec.Struct]) -> _Plan:
     return plan
 
 
-def _text(f: _Field, value: Any) -> str:
-    if f.kind == _BOOL:
-        return "Y" if value else "N"
-    if f.kind == _DEC:
-        return format(value, "f")
-    return str(value)
-
-
-def _encode_struct(plan: _Plan, obj: msgspec.Struct, out: Fields) -> None:
+def _encode_struct(plan: _Plan, obj: msgspec.Struct, out: list[str]) -> None:
+    """Append ``tag=value SOH`` strings for every field that is set, in declared order."""
     for f in plan.fields:
         value = getattr(obj, f.name)
         if value is None:
             continue
-        if f.group is not None:
+        kind = f.kind
+        if kind == _STR:
+            if "\x01" in value:
+                raise ValueError(f"tag {f.tag}: a FIX value cannot contain SOH")
+            out.append(f"{f.tag}={value}\x01")
+        elif kind == _DEC:
+            out.append(f"{f.tag}={value:f}\x01")
+        elif kind == _BOOL:
+            out.append(f"{f.tag}={'Y' if value else 'N'}\x01")
+        elif kind == _GROUP:
             if value:
-                out.append((f.tag, str(len(value))))
+                assert f.group is not None
+                out.append(f"{f.tag}={len(value)}\x01")
                 for entry in value:
                     _encode_struct(f.group, entry, out)
-            continue
-        out.append((f.tag, _text(f, value)))
+        else:
+            out.append(f"{f.tag}={value}\x01")
 
 
 _HEADER = _plan(Header)
@@ -506,10 +509,10 @@ _HEADER_TAGS = frozenset(_HEADER.by_tag)
 
 def encode(header: Header, body: FixBody) -> bytes:
     """The complete message (8, 9, 35, header, body, 10)."""
-    fields: Fields = []
-    _encode_struct(_HEADER, header, fields)
-    _encode_struct(_plan(type(body)), body, fields)
-    return frame(body.MSG_TYPE, fields)
+    parts = [f"35={body.MSG_TYPE}\x01"]
+    _encode_struct(_HEADER, header, parts)
+    _encode_struct(_plan(type(body)), body, parts)
+    return frame_body("".join(parts))
 
 
 _DECIMAL_TEXT = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -583,22 +586,37 @@ def _decode_group(f: _Field, count_text: str, fields: Fields, i: int,
     return entries, i
 
 
-def _decode_struct(plan: _Plan, fields: Fields, msg_type: str) -> Any:
+def _decode_struct(plan: _Plan, fields: Fields, msg_type: str,
+                   header: dict[str, Any] | None = None) -> Any:
+    """``plan.cls`` from ``fields``; header tags go to ``header`` when it is given."""
     values: dict[str, Any] = {}
-    i = 0
-    while i < len(fields):
+    by_tag = plan.by_tag
+    head_tags = _HEADER.by_tag if header is not None else None
+    i, n = 0, len(fields)
+    while i < n:
         tag, value = fields[i]
         i += 1
-        f = plan.by_tag.get(tag)
+        f = by_tag.get(tag)
+        target = values
         if f is None:
-            continue  # unknown tags are tolerated
-        if f.name in values:
+            if head_tags is None:
+                continue  # unknown tags are tolerated
+            f = head_tags.get(tag)
+            if f is None:
+                continue
+            assert header is not None
+            target = header
+        name = f.name
+        if name in target:
             raise FixFieldError(f"tag {tag} appears twice", reason=RejectReason.INCORRECT_VALUE,
                                 tag=tag, msg_type=msg_type)
-        if f.group is not None:
-            values[f.name], i = _decode_group(f, value, fields, i, msg_type)
+        kind = f.kind
+        if kind == _STR:
+            target[name] = value
+        elif kind == _GROUP:
+            target[name], i = _decode_group(f, value, fields, i, msg_type)
         else:
-            values[f.name] = _convert(f, value, msg_type)
+            target[name] = _convert(f, value, msg_type)
     _missing(plan, values, msg_type)
     return plan.cls(**values)
 
@@ -613,23 +631,18 @@ def decode_fields(fields: Fields) -> FixMessage:
         raise FixFieldError("MsgType (35) must come first",
                             reason=RejectReason.REQUIRED_TAG_MISSING, tag=35)
     msg_type = fields[0][1]
-    head: Fields = []
-    rest: Fields = []
-    for pair in fields[1:]:
-        (head if pair[0] in _HEADER_TAGS else rest).append(pair)
-    seq: int | None = None
-    for tag, value in head:
-        if tag == 34 and value.isdigit():
-            seq = int(value)
+    head: dict[str, Any] = {}
     try:
-        header = _decode_struct(_HEADER, head, msg_type)
         cls = MESSAGE_TYPES.get(msg_type)
         if cls is None:
             raise FixFieldError(f"unsupported MsgType {msg_type[:8]!r}",
                                 reason=RejectReason.INVALID_MSGTYPE, tag=35, msg_type=msg_type)
-        body = _decode_struct(_plan(cls), rest, msg_type)
+        body = _decode_struct(_plan(cls), fields[1:], msg_type, head)
+        _missing(_HEADER, head, msg_type)
+        header = Header(**head)
     except FixFieldError as exc:
-        exc.seq = seq
+        exc.seq = next((int(v) for t, v in fields if t == 34 and v.isdigit() and v.isascii()),
+                       None)
         exc.msg_type = msg_type
         raise
     return FixMessage(header, body)
