@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kalshi_margin_stream.core.auth import PrivateKey
 from kalshi_margin_stream.core.fix import (
@@ -239,3 +241,24 @@ def test_config_rules() -> None:
         SessionConfig(kind=SessionKind.NR, comp_id=KEY, listener=True, cancel_on_disconnect=True)
     assert SessionConfig(kind=SessionKind.NR, comp_id=KEY, reset_on_logon=False).resets
     assert not SessionConfig(kind=SessionKind.RT, comp_id=KEY, reset_on_logon=False).resets
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 400), st.integers(1, 255)),
+                max_size=6))
+def test_any_garbled_stream_leaves_the_session_alive_and_typed(
+        damage: list[tuple[int, int, int]]) -> None:
+    pair = Pair(SessionKind.RT)
+    pair.connect()
+    stream = b""
+    for n in range(4):
+        pair.server.send(er(n), pair.now)
+        stream += b"".join(pair.server.data_to_send())
+    data = bytearray(stream)
+    for _, pos, xor in damage:
+        data[pos % len(data)] ^= xor
+    pair.client.receive_data(bytes(data), pair.now)
+    events = pair.client.events_received()
+    assert all(isinstance(e, (ApplicationMessage, Garbled, Rejected, GapDetected, Disconnect,
+                              LoggedOut, PeerReject)) for e in events)
+    if not damage:
+        assert pair.client.active and len(pair.app(events)) == 4

@@ -269,3 +269,14 @@ async def test_garbled_inbound_message_is_rejected_and_the_session_survives() ->
             cl = fix.new_order(MARKETS[0], "bid", 1, far_bid(sim, MARKETS[0]))
             await fix.expect(er(lambda r: r.cl_ord_id == cl))
             assert fix.active and fix.connects == 1
+
+
+async def test_a_stalled_gateway_is_detected_by_heartbeats_and_the_client_reconnects() -> None:
+    async with running_simulator(markets=MARKETS, rate=0, fix=True, fix_tls=False) as sim:
+        assert sim.fix is not None
+        async with fix_for(sim, heartbeat_s=1) as fix:
+            sim.fix.faults.stall(3.0)
+            await eventually(lambda: fix.stats["reconnects"] >= 1, timeout=10)
+            await eventually(lambda: fix.stats["logons"] >= 2, timeout=15)
+            cl = fix.new_order(MARKETS[0], "bid", 1, far_bid(sim, MARKETS[0]))
+            await fix.expect(er(lambda r: r.cl_ord_id == cl))
