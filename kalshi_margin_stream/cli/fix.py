@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from ..core.fix import ExecutionReport, FixMessage, SessionKind
+from ..core.fix import ExecutionReport, FixMessage, SessionKind, utc_timestamp
 from ..exceptions import CredentialsError, InvalidRequest, KalshiError
 from ..fix import FixClient, SeqStore
 from .rest import _credentials, add_connection_args
@@ -59,7 +59,8 @@ def add_parser(subparsers: Any) -> None:
     order.add_argument("--side", choices=["bid", "ask"])
     order.add_argument("--count", help="whole contracts")
     order.add_argument("--price", help="dollars, up to 4 places")
-    order.add_argument("--tif", choices=["day", "gtc", "ioc", "fok"], default="gtc")
+    order.add_argument("--tif", choices=["day", "gtc", "ioc", "fok", "gtd"], default="gtc")
+    order.add_argument("--expire-time", help="ISO time, with --tif gtd")
     order.add_argument("--post-only", action="store_true")
     order.add_argument("--reduce-only", action="store_true")
     order.add_argument("--client-order-id", help="ClOrdID (new) or OrigClOrdID (amend/cancel)")
@@ -110,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         since, until = (_ms(args.since), _ms(args.until)) if cmd == "replay" else (None, None)
         if cmd == "order":
             _check_order_args(args)
+            _ms(args.expire_time)
     except (CredentialsError, InvalidRequest) as exc:
         print(f"fix: {exc}", file=sys.stderr)
         return 2
@@ -167,7 +169,9 @@ def _check_order_args(a: argparse.Namespace) -> None:
 async def _order(fix: FixClient, a: argparse.Namespace) -> None:
     mark = fix.received
     if a.action == "new":
+        expiry = _ms(a.expire_time)
         fix.new_order(a.ticker, a.side, a.count, a.price, time_in_force=a.tif,
+                      expire_time=None if expiry is None else utc_timestamp(expiry),
                       post_only=a.post_only, reduce_only=a.reduce_only,
                       client_order_id=a.client_order_id)
     elif a.action == "amend":

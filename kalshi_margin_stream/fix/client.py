@@ -173,6 +173,7 @@ class FixClient:
         self._changed = asyncio.Event()
         self._fatal: BaseException | None = None
         self._last_reason = ""
+        self._comp_warned = False
         self._closing = False
         self._queue: asyncio.Queue[FixMessage] = asyncio.Queue()
         self.recent: deque[FixMessage] = deque(maxlen=history)
@@ -336,6 +337,10 @@ class FixClient:
 
     def _deliver(self, message: FixMessage) -> None:
         body = message.body
+        if message.header.target_comp_id != self.credentials.key_id and not self._comp_warned:
+            # fix.md §1.2: inbound CompIDs are not consistent in the docs; log, never fail
+            self._comp_warned = True
+            log.warning("! FIX inbound 56=%s is not our key id", message.header.target_comp_id)
         if isinstance(body, ExecutionReport):
             self.stats["reports"] += 1
             if self.margin is not None:

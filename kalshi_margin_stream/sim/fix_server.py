@@ -364,8 +364,16 @@ class _Conn:
         reports = acc.reports
         if isinstance(body, NewOrderSingle):
             tif = _TIF.get(body.time_in_force or "1")
+            expiry: int | None = None
             try:
-                if tif is None:
+                if body.time_in_force == "6":  # GTD: a resting order with an expiry (126)
+                    tif = "good_till_canceled"
+                    try:
+                        expiry = parse_utc_timestamp(body.expire_time or "")
+                    except ValueError:
+                        raise Rejection(400, "invalid_order", "GTD needs ExpireTime (126)") \
+                            from None
+                if tif is None:  # Day (59=0) is not simulated (UNCONFIRMED end-of-day rule)
                     raise Rejection(400, "invalid_order", "unsupported TimeInForce")
                 if body.order_qty != body.order_qty.to_integral_value():
                     raise Rejection(400, "invalid_order", "whole contracts only")
@@ -379,6 +387,7 @@ class _Conn:
                         "maker" if body.self_trade_prevention == "2" else "taker_at_cross"),
                     post_only="6" in inst, reduce_only="E" in inst,
                     subaccount=body.alloc_account or 0, order_group_id=body.order_group_id,
+                    expiration_ts_ms=expiry,
                     cancel_order_on_pause=bool(body.cancel_order_on_pause), now_ms=now)
             except Rejection as exc:
                 code, text = _REJ.get(exc.code, (99, "INTERNAL_ERROR"))

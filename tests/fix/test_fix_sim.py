@@ -132,9 +132,29 @@ async def test_rejects_order_groups_and_mass_cancel() -> None:
             b = fix.new_order(MARKETS[1], "bid", 1, far_bid(sim, MARKETS[1]))
             for c in (a, b):
                 await fix.expect(er(lambda r, c=c: r.cl_ord_id == c and r.exec_type == "0"))
+            # trigger cancels the group's order; reset, update and delete answer with UOH
+            mark = fix.received
+            fix.order_group("trigger", order_group_id=gid)
+            await fix.expect(er(lambda r: r.cl_ord_id == a and r.exec_type == "4"), since=mark)
+            assert sim.exchange.get_order_group(sim.user_id, gid).triggered
+            for action, limit in (("reset", None), ("update", 20), ("delete", None)):
+                mark = fix.received
+                fix.order_group(action, order_group_id=gid, contracts_limit=limit)
+                await fix.expect(lambda m: isinstance(m.body, OrderGroupResponse), since=mark)
+            assert not sim.exchange.list_order_groups(sim.user_id)
+            mark = fix.received
+            fix.order_group("reset", order_group_id=gid)
+            j = (await fix.expect(lambda m: isinstance(m.body, BusinessMessageReject),
+                                  since=mark)).body
+            assert j.text == "ORDER_GROUP_NOT_FOUND" and j.ref_msg_type == "UOG"
+            # GTD: a resting order that expires at 126
+            g = fix.new_order(MARKETS[1], "bid", 1, far_bid(sim, MARKETS[1]),
+                              time_in_force="gtd",
+                              expire_time=utc_timestamp(fix._now() + 3_600_000))
+            await fix.expect(er(lambda r: r.cl_ord_id == g and r.exec_type == "0"))
             fix.mass_cancel()
             await fix.expect(lambda m: isinstance(m.body, OrderMassCancelReport))
-            for c in (a, b):
+            for c in (b, g):
                 await fix.expect(er(lambda r, c=c: r.exec_type == "4" and r.orig_cl_ord_id == c))
             assert not sim.exchange.list_orders(sim.user_id, status="resting").items
 
