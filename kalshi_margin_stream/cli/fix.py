@@ -12,7 +12,7 @@ import asyncio
 import json
 import ssl
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -89,6 +89,8 @@ def _ms(text: str | None) -> int | None:
         dt = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidRequest(f"not an ISO time: {text!r}") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)  # FIX times are UTC; so is a time given without a zone
     return int(dt.timestamp() * 1000)
 
 
