@@ -92,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     peer = not a.no_peer
     t0 = time.monotonic()
     res: dict[str, dict[str, Any]] = {}
+    from benchmarks import bench_fix  # issue 14: FIX codec and order round trip
     if a.quick:
         res["decode"] = bench_decode.run(20_000, 3, peer)
         res["pipeline"] = bench_pipeline.run(30_000, 3, peer)
@@ -99,12 +100,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         res["e2e"] = bench_e2e.run(30_000, 1, peer, seconds=(1.0, 0.5, 0.3),
                                    peer_count=20_000)
         res["memory"] = bench_memory.run(500_000, 50_000)
+        res["fix"] = bench_fix.run(3_000, 3, 100)
     else:
         res["decode"] = bench_decode.run(100_000, 5, peer)
         res["pipeline"] = bench_pipeline.run(200_000, 5, peer)
         res["book"] = bench_book.run(100_000, 5, peer)
         res["e2e"] = bench_e2e.run(300_000, 3, peer)
         res["memory"] = bench_memory.run(5_000_000, 250_000)
+        res["fix"] = bench_fix.run()
     rows = targets(res)
     print("\n== Targets (issue 6), medians from the runs above")
     width = max(len(t) for t, _, _ in rows) if rows else 10

@@ -34,6 +34,7 @@ _LAZY: dict[str, str] = {
     "DecodeError": ".exceptions",
     "Endpoints": ".config",
     "Fills": ".stream.subscriptions",
+    "FixClient": ".fix.client",
     "HTTPStatusError": ".exceptions",
     "InvalidRequest": ".exceptions",
     "KalshiError": ".exceptions",
@@ -79,6 +80,7 @@ if TYPE_CHECKING:
         Timeout,
         TransportError,
     )
+    from .fix.client import FixClient
     from .stream.client import Client, ClientStats
     from .stream.subscriptions import (
         Books,
@@ -109,6 +111,7 @@ __all__ = [
     "DecodeError",
     "Endpoints",
     "Fills",
+    "FixClient",
     "HTTPStatusError",
     "InvalidRequest",
     "KalshiError",

@@ -35,8 +35,10 @@ __all__ = [
     "PublicKey",
     "load_private_key",
     "load_public_key",
+    "sign_bytes",
     "sign_message",
     "signing_path",
+    "verify_bytes",
     "verify_signature",
 ]
 
@@ -68,9 +70,11 @@ def _message(timestamp_ms: int, method: str, path: str) -> bytes:
     return f"{timestamp_ms}{method.upper()}{signing_path(path)}".encode()
 
 
-def sign_message(key: PrivateKey, timestamp_ms: int, method: str, path: str) -> str:
-    """Base64 signature of ``timestamp_ms + METHOD + path`` with ``key``."""
-    data = _message(timestamp_ms, method, path)
+def sign_bytes(key: PrivateKey, data: bytes) -> str:
+    """Base64 signature of ``data``: RSA-PSS/SHA-256 (salt = digest) or Ed25519.
+
+    The one signing recipe, shared by REST/WS headers and the FIX Logon (fix.md §3.2).
+    """
     if isinstance(key, rsa.RSAPrivateKey):
         raw = key.sign(data, _PSS, hashes.SHA256())
     else:
@@ -78,14 +82,12 @@ def sign_message(key: PrivateKey, timestamp_ms: int, method: str, path: str) -> 
     return base64.b64encode(raw).decode("ascii")
 
 
-def verify_signature(key: PublicKey, signature_b64: str, timestamp_ms: int, method: str,
-                     path: str) -> bool:
-    """True when ``signature_b64`` is a valid signature of the request by ``key``."""
+def verify_bytes(key: PublicKey, signature_b64: str, data: bytes) -> bool:
+    """True when ``signature_b64`` is a valid :func:`sign_bytes` signature of ``data``."""
     try:
         raw = base64.b64decode(signature_b64, validate=True)
     except (ValueError, TypeError):
         return False
-    data = _message(timestamp_ms, method, path)
     try:
         if isinstance(key, rsa.RSAPublicKey):
             key.verify(raw, data, _PSS, hashes.SHA256())
@@ -94,6 +96,17 @@ def verify_signature(key: PublicKey, signature_b64: str, timestamp_ms: int, meth
     except InvalidSignature:
         return False
     return True
+
+
+def sign_message(key: PrivateKey, timestamp_ms: int, method: str, path: str) -> str:
+    """Base64 signature of ``timestamp_ms + METHOD + path`` with ``key``."""
+    return sign_bytes(key, _message(timestamp_ms, method, path))
+
+
+def verify_signature(key: PublicKey, signature_b64: str, timestamp_ms: int, method: str,
+                     path: str) -> bool:
+    """True when ``signature_b64`` is a valid signature of the request by ``key``."""
+    return verify_bytes(key, signature_b64, _message(timestamp_ms, method, path))
 
 
 def load_private_key(pem: bytes, *, password: bytes | None = None,

@@ -102,6 +102,11 @@ class KeyRegistry:
     def get(self, key_id: str) -> KeyEntry | None:
         return self._keys.get(key_id)
 
+    def user_ids(self) -> set[str]:
+        """The users that own at least one key (not the synthetic flow)."""
+        with self._lock:
+            return {e.user_id for e in self._keys.values()}
+
     def __contains__(self, key_id: object) -> bool:
         return key_id in self._keys
 

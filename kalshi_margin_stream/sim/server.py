@@ -30,6 +30,7 @@ from .auth import AuthFailure, KeyEntry, authenticate
 from .controls import Controls
 from .engine import Exchange, ExchangeConfig, SyntheticFlow, default_markets
 from .faults import SimStats
+from .fix_server import FixAcceptor
 from .ratelimit import BASIC_TIER, BucketLimit, RateLimiter, Tier
 from .rest_common import API_PREFIX, STATE_KEY, json_response, make_middleware
 from .rest_market import add_routes as add_market_routes
@@ -72,6 +73,8 @@ class Simulator(Controls):
             one (then :attr:`credentials` is None).
         levels: resting price levels per side seeded at start.
         config: full engine configuration (overrides ``markets``).
+        fix, fix_tls, fix_port: also serve FIX (KalshiNR/RT/DC/MD, TLS with a generated
+            certificate unless ``fix_tls=False``) on its own port (``sim.fix_port``).
     """
 
     def __init__(self, *, seed: int = 0, markets: Sequence[str] | None = None,
@@ -81,7 +84,8 @@ class Simulator(Controls):
                  tier: Tier = BASIC_TIER, rate_limits: bool = True,
                  public_key: bytes | None = None, key_id: str | None = None,
                  levels: int = 150, config: ExchangeConfig | None = None,
-                 flow_tick: float = 0.05) -> None:
+                 flow_tick: float = 0.05, fix: bool = False, fix_tls: bool = True,
+                 fix_port: int = 0) -> None:
         if rate < 0 or ticker_interval <= 0 or ping_interval <= 0 or flow_tick <= 0:
             raise ValueError("rate must be >= 0 and the intervals > 0")
         self.seed = seed
@@ -106,6 +110,9 @@ class Simulator(Controls):
         self._default_user = ""
         self._state_obj: SimState | None = None
         self._flow: SyntheticFlow | None = None
+        # FIX acceptor (sim/fix_server.py): off unless fix=True
+        self._fix_options = (fix, fix_tls, fix_port)
+        self.fix: FixAcceptor | None = None
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -161,11 +168,22 @@ class Simulator(Controls):
         except BaseException:
             await self.aclose()
             raise
+        if self._fix_options[0]:
+            try:
+                self.fix = FixAcceptor(state, host=self.host, port=self._fix_options[2],
+                                       tls=self._fix_options[1])
+                await self.fix.start()
+            except BaseException:
+                await self.aclose()
+                raise
         self._tasks.append(asyncio.create_task(self._flow_loop(), name="sim-flow"))
         self._tasks.append(asyncio.create_task(self._ticker_loop(), name="sim-ticker"))
 
     async def aclose(self) -> None:
         """Stop the loops, close every connection, stop listening. Idempotent."""
+        fix, self.fix = self.fix, None
+        if fix is not None:
+            await fix.aclose()
         tasks, self._tasks = self._tasks, []
         for t in tasks:
             t.cancel()
@@ -184,6 +202,13 @@ class Simulator(Controls):
     @property
     def port(self) -> int:
         return self._port
+
+    @property
+    def fix_port(self) -> int:
+        """The FIX acceptor's port (``Simulator(fix=True)``)."""
+        if self.fix is None:
+            raise RuntimeError("the FIX acceptor is off (Simulator(fix=True))")
+        return self.fix.port
 
     @property
     def rest_url(self) -> str:

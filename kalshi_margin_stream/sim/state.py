@@ -8,7 +8,7 @@ call, which is the only path from the engine to the sockets.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..core.messages import OrderbookSnapshotBody, TickerBody
 from .adapter import feed_items, snapshot_body, ticker_body
@@ -36,6 +36,8 @@ class SimState:
         self.clock_offset_ms = 0
         self._dirty: dict[str, MarketStats] = {}
         self._tickers = [m.ticker for m in exchange.config.markets]
+        self.listeners: list[Callable[[list[Event]], None]] = []
+        """Extra consumers of every engine event batch (the FIX acceptor)."""
 
     # --- clock ------------------------------------------------------------------
 
@@ -72,6 +74,8 @@ class SimState:
             elif isinstance(ev, LiquidationTriggered):
                 self.stats.events["liquidations"] += 1
         self.hub.publish(items)
+        for listener in self.listeners:
+            listener(events)
 
     def take_dirty_tickers(self) -> list[TickerBody]:
         """Ticker payloads of the markets that changed since the last call (coalesced)."""

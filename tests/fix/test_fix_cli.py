@@ -1,0 +1,51 @@
+"""The FIX example and CLI run against the simulator (real processes, real sockets)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from kalshi_margin_stream.cli.main import main
+from kalshi_margin_stream.testing import MARKETS, running_simulator
+
+ROOT = Path(__file__).parent.parent.parent
+
+
+async def run(*argv: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_the_example_runs() -> None:
+    code, out, err = await run(sys.executable, str(ROOT / "examples" / "fix_order_entry.py"))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert [ln.split()[1] for ln in lines] == ["150=0", "150=5", "150=4"]
+
+
+async def test_cli_order_new_and_replay(tmp_path: Path) -> None:
+    async with running_simulator(markets=MARKETS, rate=0, fix=True, fix_tls=False) as sim:
+        key = sim.write_private_key(tmp_path / "key.pem")
+        base = [sys.executable, "-m", "kalshi_margin_stream", "fix", "--key-id", sim.key_id,
+                "--private-key", str(key), "--fix-host", "127.0.0.1",
+                "--fix-port", str(sim.fix_port), "--plain"]
+        bid, _, _ = sim.exchange.best_prices(MARKETS[0])
+        assert bid is not None
+        code, out, err = await run(*base, "order", "new", "--ticker", MARKETS[0], "--side",
+                                   "bid", "--count", "2", "--price", str(bid))
+        assert code == 0, err
+        rep = json.loads(out)
+        assert rep["35"] == "8" and rep["150"] == "0" and rep["38"] == "2.00"
+        code, out, err = await run(*base, "replay")
+        assert code == 0, err
+        assert [json.loads(ln)["17"] for ln in out.splitlines()] == [rep["17"]]
+
+
+def test_cli_bad_arguments_exit_2(capsys: object) -> None:
+    assert main(["fix", "--key-id", "k", "order", "new"]) == 2
+    assert main(["fix", "--key-id", "k", "--private-key", "/nonexistent.pem", "md", "X"]) == 2
