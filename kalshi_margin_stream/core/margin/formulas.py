@@ -26,9 +26,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..numbers import ZERO
+
+if TYPE_CHECKING:
+    from ..rest_models import MarginMarket
 
 __all__ = [
     "COST_ROUNDING",
@@ -48,6 +51,7 @@ __all__ = [
     "initial_margin",
     "liquidation_price",
     "maintenance_margin",
+    "market_curve",
     "notional_usage",
     "placement_fits",
     "resting_orders_margin",
@@ -124,6 +128,17 @@ class RateCurve:
         (n0, r0), (n1, r1) = pts[i - 1], pts[i]
         rate = r0 + (r1 - r0) * (notional - n0) / (n1 - n0)
         return max(rate, ZERO)
+
+
+def market_curve(spec: MarginMarket, is_long: bool, multiplier: Decimal) -> RateCurve | None:
+    """A market's MM rate curve for one side: the side's ``long_/short_leverage_estimates``,
+    else ``leverage_estimates``, else the single ``leverage_estimate`` (M8, [INF])."""
+    sided = spec.long_leverage_estimates if is_long else spec.short_leverage_estimates
+    for estimates, single in ((sided, None), (spec.leverage_estimates, spec.leverage_estimate)):
+        curve = RateCurve.from_leverage(estimates, single, multiplier)
+        if curve is not None:
+            return curve
+    return None
 
 
 def tidy(value: Decimal | None) -> Decimal | None:
