@@ -41,7 +41,8 @@ from ..core.rest_models import (
 from ..exceptions import HTTPStatusError
 from .client import RestClient
 
-__all__ = ["MarginReads", "basket_margins", "build_margin_reads", "order_margins", "read_margin_inputs",
+__all__ = ["MarginReads", "basket_margins", "build_margin_reads", "order_margins",
+           "read_margin_inputs",
            "reconcile_account"]
 
 

@@ -35,7 +35,10 @@ QUOTES = {BTC: (D("8.0900"), D("8.1000")), ETH: (D("2.5000"), D("2.5150"))}
 _ids = itertools.count()
 
 
-def make_exchange(cash: Decimal = D("10000"), limit: Decimal | None = None) -> Exchange:
+CASH = D("10000")
+
+
+def make_exchange(cash: Decimal = CASH, limit: Decimal | None = None) -> Exchange:
     ex = Exchange(ExchangeConfig(markets=default_markets([BTC, ETH])), seed=3, now_ms=T0)
     ex.add_user(USER, cash=cash)
     ex.add_user(CP, cash=D("100000000"))

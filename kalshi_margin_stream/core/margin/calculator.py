@@ -47,7 +47,7 @@ from .formulas import MONEY, RateCurve, fee, funding_estimate, notional_usage, p
 from .model import Confidence, MarginModel, MarketModel
 from .orders import OrderView
 from .snapshot import MarginSnapshot, MarketView
-from .whatif import Holding, Pricer, Scenario
+from .whatif import NO_FIGURES, Holding, Pricer, Scenario
 
 __all__ = ["BAND_FRACTION", "BAND_TICKS", "MARK_SOURCES", "MAX_ORDERS", "MarginCalculator",
            "OrderInputError", "OrderRequest", "evaluate_request", "parse_order"]
@@ -319,7 +319,8 @@ class MarginCalculator:
                     order.sign * count * (mark - order.price))
 
     def _checks(self, leg: _Leg, state: Scenario, others: Mapping[str, Decimal],
-                own: Sequence[OrderView]) -> tuple[dict[str, bool], list[dict[str, str]], Decimal, Decimal | None]:
+                own: Sequence[OrderView]
+                ) -> tuple[dict[str, bool], list[dict[str, str]], Decimal, Decimal | None]:
         """Would the exchange accept ``leg`` now? (checks, errors, user usage after, limit)."""
         o, market = leg.order, self.model.markets[leg.order.ticker]
         view = self.snapshot.markets.get(o.ticker)
@@ -406,6 +407,7 @@ class MarginCalculator:
         h0, h1 = state.holding(t), after.holding(t)
         closing = min(leg.count, abs(h0.qty)) if h0.qty and (h0.qty > 0) != (order.sign > 0) \
             else ZERO
+        f0 = state.figs.get(t, NO_FIGURES)
         f1 = after.figs.get(t)
         pos_notional = ZERO if f1 is None else f1.notional
         pos_mm = ZERO if f1 is None else f1.mm
@@ -435,6 +437,8 @@ class MarginCalculator:
                         "est_payment_next": None if funding_rate is None else
                         _m(funding_estimate(h1.qty, funding_mark, funding_rate))},
             "leverage": {
+                "position_before": _ratio(f0.notional / f0.mm) if f0.mm > 0 else None,
+                "account_before": _ratio(state.notional / state.mm) if state.mm > 0 else None,
                 "position_after": _ratio(pos_notional / pos_mm) if pos_mm > 0 else None,
                 "account_after": _ratio(after.notional / after.mm) if after.mm > 0 else None,
                 "max_at_size": _ratio(1 / (market.multiplier * size_rate))
