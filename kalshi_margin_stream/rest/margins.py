@@ -19,7 +19,7 @@ reconciliation needs (margin-model.md §8.6).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,6 +28,7 @@ from ..core.margin.model import MarginModel
 from ..core.margin.reconcile import ReconReport, Tolerance, reconcile
 from ..core.margin.snapshot import MarginSnapshot
 from ..core.margin.state import MarginState
+from ..core.messages import FundingRate, TickerBody
 from ..core.rest_models import (
     BalanceResponse,
     FeeTiers,
@@ -44,6 +45,10 @@ from .client import RestClient
 __all__ = ["MarginReads", "basket_margins", "build_margin_reads", "order_margins",
            "read_margin_inputs",
            "reconcile_account"]
+
+
+MAX_FUNDING_READS = 20
+"""At most this many funding-estimate reads per one-shot (distinct tickers of the orders)."""
 
 
 def _now_ms() -> int:
@@ -74,9 +79,13 @@ class MarginReads:
                          tolerance=tolerance)
 
 
-async def read_margin_inputs(rest: RestClient, *,
-                             compute_available_balance: bool = False) -> MarginReads:
-    """Read everything once and build the model and the account snapshot."""
+async def read_margin_inputs(rest: RestClient, *, compute_available_balance: bool = False,
+                             funding_tickers: Iterable[str] = ()) -> MarginReads:
+    """Read everything once and build the model and the account snapshot.
+
+    ``funding_tickers``: markets whose funding estimate to read too (one read each; the
+    funding preview of an order needs its market's).
+    """
     static_ms = _now_ms()
     params = await rest.get_risk_parameters()
     markets = await rest.list_markets()
@@ -96,17 +105,25 @@ async def read_margin_inputs(rest: RestClient, *,
     risk = await rest.get_risk()
     orders_sent = _now_ms()
     orders = [o async for o in rest.iter_orders(status="resting")]
+    funding = []
+    for ticker in sorted(set(funding_tickers)):
+        est = await rest.get_funding_estimate(ticker)
+        if est.funding_rate is not None:
+            funding.append(TickerBody(market_ticker=ticker, funding_rate=FundingRate(
+                rate=est.funding_rate, next_funding_time_ms=est.next_funding_time_ms,
+                ts_ms=est.computed_time_ms)))
     return build_margin_reads(params=params, markets=markets, fee_tiers=fee_tiers,
                               notional_limit=limit, positions=positions, balance=balance,
                               risk=risk, orders=orders, static_ms=static_ms, account_ms=sent,
-                              orders_ms=orders_sent, now_ms=_now_ms())
+                              orders_ms=orders_sent, now_ms=_now_ms(), funding=funding)
 
 
 def build_margin_reads(*, params: RiskParameters, markets: list[MarginMarket],
                        fee_tiers: FeeTiers | None, notional_limit: NotionalRiskLimit | None,
                        positions: list[Position], balance: BalanceResponse, risk: RiskResponse,
                        orders: list[MarginOrder], static_ms: int, account_ms: int,
-                       orders_ms: int, now_ms: int) -> MarginReads:
+                       orders_ms: int, now_ms: int,
+                       funding: Iterable[TickerBody] = ()) -> MarginReads:
     """The model and snapshot from REST bodies (read over the wire or built in tests)."""
     state = MarginState()
     state.set_markets(markets)
@@ -115,17 +132,29 @@ def build_margin_reads(*, params: RiskParameters, markets: list[MarginMarket],
     state.reconcile_positions(positions, as_of_ms=account_ms)
     state.reconcile_balance(balance, as_of_ms=account_ms)
     state.reconcile_orders(orders, as_of_ms=orders_ms)
+    for body in funding:
+        state.apply_ticker(body)
     model = MarginModel.from_exchange(risk_parameters=params, markets=markets,
                                       fee_tiers=fee_tiers, notional_limit=notional_limit,
                                       risk=risk, as_of_ms=static_ms)
     return MarginReads(model, state.snapshot(now_ms), balance, risk, positions)
 
 
+def _tickers(orders: object) -> list[str]:
+    """The market tickers a request names (whatever else is wrong with it)."""
+    if isinstance(orders, Mapping):
+        orders = orders.get("orders")
+    if not isinstance(orders, Sequence) or isinstance(orders, str | bytes):
+        return []
+    return [o["ticker"] for o in orders
+            if isinstance(o, Mapping) and isinstance(o.get("ticker"), str)][:MAX_FUNDING_READS]
+
+
 async def order_margins(rest: RestClient, orders: Sequence[object], *, subaccount: int = 0,
                         mode: Mode = "full", consider_open_orders: bool = True
                         ) -> list[dict[str, Any]]:
     """Each order alone against the account as REST shows it now."""
-    reads = await read_margin_inputs(rest)
+    reads = await read_margin_inputs(rest, funding_tickers=_tickers(orders))
     return reads.calculator().order_margins(orders, subaccount=subaccount, mode=mode,
                                             consider_open_orders=consider_open_orders)
 
@@ -134,7 +163,7 @@ async def basket_margins(rest: RestClient, orders: Sequence[object], *, subaccou
                          consider_positions: bool = True, mode: Mode = "full"
                          ) -> dict[str, Any]:
     """The basket against the account as REST shows it now."""
-    reads = await read_margin_inputs(rest)
+    reads = await read_margin_inputs(rest, funding_tickers=_tickers(orders))
     return reads.calculator().basket_margins(orders, subaccount=subaccount, mode=mode,
                                              consider_positions=consider_positions)
 

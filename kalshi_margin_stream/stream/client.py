@@ -41,6 +41,7 @@ from ..core.events import (
     Resyncing,
 )
 from ..core.margin.state import MarginSnapshot, MarginState
+from .margins import LiveMargins
 from ..core.messages import CHANNEL_OF as _CHANNEL_OF
 from ..core.messages import OrderbookSnapshot, OrderbookSnapshotBody
 from ..core.session import Session
@@ -335,6 +336,14 @@ class Client:
     def margin(self) -> MarginSnapshot:
         """An immutable snapshot of balances, positions, orders and margin."""
         return self.margin_state.snapshot()
+
+    @property
+    def margins(self) -> LiveMargins:
+        """Pre-trade order and basket margins on the live state (:mod:`.margins`)."""
+        view: LiveMargins | None = getattr(self, "_margins_view", None)
+        if view is None:
+            view = self._margins_view = LiveMargins(self)
+        return view
 
     @property
     def rest(self) -> RestClient:

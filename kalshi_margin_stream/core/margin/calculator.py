@@ -173,7 +173,9 @@ def parse_order(raw: object, model: MarginModel) -> OrderRequest:
 
 
 def _m(x: Decimal) -> str:
-    return format(x.quantize(MONEY, rounding=ROUND_HALF_UP), "f")
+    """Dollars to 4 places (half up); never "-0.0000"."""
+    q = x.quantize(MONEY, rounding=ROUND_HALF_UP)
+    return format(q if q != 0 else abs(q), "f")
 
 
 def _om(x: Decimal | None) -> str | None:
