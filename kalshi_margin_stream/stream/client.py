@@ -41,7 +41,6 @@ from ..core.events import (
     Resyncing,
 )
 from ..core.margin.state import MarginSnapshot, MarginState
-from .margins import LiveMargins
 from ..core.messages import CHANNEL_OF as _CHANNEL_OF
 from ..core.messages import OrderbookSnapshot, OrderbookSnapshotBody
 from ..core.session import Session
@@ -49,6 +48,7 @@ from ..exceptions import ClientClosed, CommandRejected, KalshiError
 from ..rest import RestClient
 from ..rest.ratelimit import RateLimits
 from .latency import Histogram, LatencySummary
+from .margins import LiveMargins
 from .rest_sync import RestSync
 from .runner import ConnectionState, StreamRunner
 from .subscriptions import Spec, Stale, Subscription, ticker_of

@@ -54,4 +54,4 @@ async def test_live_margins_equal_the_rest_one_shot_before_and_after_a_fill() ->
             Decimal(live_basket["orders"][1]["initial_margin_after"])
         report = await client.margins.reconcile()
         assert report.ok, report.lines()
-        sub.close()
+        await sub.aclose()
