@@ -42,9 +42,8 @@ from ..core.rest_models import (
 from ..exceptions import HTTPStatusError
 from .client import RestClient
 
-__all__ = ["MarginReads", "basket_margins", "build_margin_reads", "order_margins",
-           "read_margin_inputs",
-           "reconcile_account"]
+__all__ = ["MAX_FUNDING_READS", "MarginReads", "basket_margins", "build_margin_reads",
+           "order_margins", "read_margin_inputs", "reconcile_account", "request_tickers"]
 
 
 MAX_FUNDING_READS = 20
@@ -140,7 +139,7 @@ def build_margin_reads(*, params: RiskParameters, markets: list[MarginMarket],
     return MarginReads(model, state.snapshot(now_ms), balance, risk, positions)
 
 
-def _tickers(orders: object) -> list[str]:
+def request_tickers(orders: object) -> list[str]:
     """The market tickers a request names (whatever else is wrong with it)."""
     if isinstance(orders, Mapping):
         orders = orders.get("orders")
@@ -154,7 +153,7 @@ async def order_margins(rest: RestClient, orders: Sequence[object], *, subaccoun
                         mode: Mode = "full", consider_open_orders: bool = True
                         ) -> list[dict[str, Any]]:
     """Each order alone against the account as REST shows it now."""
-    reads = await read_margin_inputs(rest, funding_tickers=_tickers(orders))
+    reads = await read_margin_inputs(rest, funding_tickers=request_tickers(orders))
     return reads.calculator().order_margins(orders, subaccount=subaccount, mode=mode,
                                             consider_open_orders=consider_open_orders)
 
@@ -163,7 +162,7 @@ async def basket_margins(rest: RestClient, orders: Sequence[object], *, subaccou
                          consider_positions: bool = True, mode: Mode = "full"
                          ) -> dict[str, Any]:
     """The basket against the account as REST shows it now."""
-    reads = await read_margin_inputs(rest, funding_tickers=_tickers(orders))
+    reads = await read_margin_inputs(rest, funding_tickers=request_tickers(orders))
     return reads.calculator().basket_margins(orders, subaccount=subaccount, mode=mode,
                                              consider_positions=consider_positions)
 
