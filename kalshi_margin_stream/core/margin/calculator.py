@@ -444,7 +444,9 @@ class MarginCalculator:
                 "position_after": _ratio(pos_notional / pos_mm) if pos_mm > 0 else None,
                 "account_after": _ratio(after.notional / after.mm) if after.mm > 0 else None,
                 "max_at_size": _ratio(1 / (market.multiplier * size_rate))
-                if size_rate > 0 else None},
+                if size_rate > 0 else None,
+                "effective_after": _ratio(after.notional / after.equity)
+                if after.equity > 0 else None},
             "liquidation_price": {
                 "before": _om(state.liquidation_price(t, self.model.liquidation_threshold)),
                 "after": _om(after.liquidation_price(t, self.model.liquidation_threshold))},
