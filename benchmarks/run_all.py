@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks import bench_book, bench_decode, bench_e2e, bench_memory, bench_pipeline
+from benchmarks import bench_margins
 from benchmarks._common import fmt_ns, fmt_rate, save_results
 
 __all__ = ["main", "targets"]
@@ -105,7 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         res["book"] = bench_book.run(100_000, 5, peer)
         res["e2e"] = bench_e2e.run(300_000, 3, peer)
         res["memory"] = bench_memory.run(5_000_000, 250_000)
-    rows = targets(res)
+    res["margins"] = bench_margins.run(50 if a.quick else 200, 3 if a.quick else 5)
+    rows = targets(res) + bench_margins.targets(res["margins"])
     print("\n== Targets (issue 6), medians from the runs above")
     width = max(len(t) for t, _, _ in rows) if rows else 10
     for target, measured, met in rows:

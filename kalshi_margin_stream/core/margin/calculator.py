@@ -223,6 +223,7 @@ class MarginCalculator:
                     break
         self._pricer = Pricer(self._marks, self._curve, self._multiplier)
         self._fallback_curves: dict[str, RateCurve] = {}
+        self._bases: dict[tuple[int, bool, bool], Scenario] = {}
 
     # --- parameters -----------------------------------------------------------
 
@@ -252,6 +253,14 @@ class MarginCalculator:
     # --- scenarios ------------------------------------------------------------
 
     def _scenario(self, subaccount: int, *, positions: bool, open_orders: bool) -> Scenario:
+        """The subaccount as it stands (built once per calculator; callers get a copy)."""
+        key = (subaccount, positions, open_orders)
+        base = self._bases.get(key)
+        if base is None:
+            base = self._bases[key] = self._build(subaccount, positions, open_orders)
+        return base.copy()
+
+    def _build(self, subaccount: int, positions: bool, open_orders: bool) -> Scenario:
         acct = self.snapshot.account(subaccount)
         holdings: dict[str, Holding] = {}
         if positions:

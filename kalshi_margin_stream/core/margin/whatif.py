@@ -31,7 +31,7 @@ from .formulas import (
     resting_orders_margin,
 )
 
-__all__ = ["Figures", "Holding", "Pricer", "Scenario"]
+__all__ = ["NO_FIGURES", "Figures", "Holding", "Pricer", "Scenario"]
 
 INFINITE = Decimal("Infinity")
 
@@ -111,7 +111,7 @@ class Scenario:
     """One subaccount under hypothetical fills and orders (see module doc)."""
 
     __slots__ = ("cash", "holdings", "figs", "pricer", "notional", "upnl", "mm", "im", "rom",
-                 "usage", "fees", "realized")
+                 "usage", "fees", "realized", "_owned")
 
     def __init__(self, pricer: Pricer, cash: Decimal, holdings: dict[str, Holding]) -> None:
         self.pricer = pricer
@@ -126,12 +126,17 @@ class Scenario:
         self.usage = sum((f.usage for f in self.figs.values()), ZERO)
         self.fees = ZERO
         self.realized = ZERO
+        self._owned: set[str] = set(holdings)
+        """Holdings this scenario may change in place (copies share the others)."""
 
     def copy(self) -> Scenario:
+        """An independent scenario; holdings are copied only when one of them changes."""
         new = Scenario.__new__(Scenario)
         new.pricer = self.pricer
         new.cash = self.cash
-        new.holdings = {t: h.copy() for t, h in self.holdings.items()}
+        new.holdings = dict(self.holdings)
+        new._owned = set()
+        self._owned = set()  # shared now: both sides copy before writing
         new.figs = dict(self.figs)
         new.notional, new.upnl, new.mm = self.notional, self.upnl, self.mm
         new.im, new.rom, new.usage = self.im, self.rom, self.usage
@@ -174,9 +179,7 @@ class Scenario:
     def fill(self, ticker: str, side: Side, count: Decimal, price: Decimal,
              fee: Decimal) -> Decimal:
         """Book a fill at ``price`` paying ``fee``; returns the realised PnL."""
-        h = self.holdings.get(ticker)
-        if h is None:
-            h = self.holdings[ticker] = Holding()
+        h = self._writable(ticker)
         signed = count if side == "bid" else -count
         h.qty, h.cost, realized = fill_position(h.qty, h.cost, signed, price)
         self.cash += realized - fee
@@ -187,11 +190,19 @@ class Scenario:
 
     def rest(self, ticker: str, side: Side, count: Decimal, price: Decimal) -> None:
         """Add a resting order (what the exchange checks when the order is placed)."""
-        h = self.holdings.get(ticker)
-        if h is None:
-            h = self.holdings[ticker] = Holding()
+        h = self._writable(ticker)
         h.add_resting(side, count, price)
         self._reprice(ticker, h)
+
+    def _writable(self, ticker: str) -> Holding:
+        h = self.holdings.get(ticker)
+        if h is None:
+            h = Holding()
+        elif ticker not in self._owned:
+            h = h.copy()
+        self.holdings[ticker] = h
+        self._owned.add(ticker)
+        return h
 
     def _reprice(self, ticker: str, h: Holding) -> None:
         old = self.figs.get(ticker, NO_FIGURES)
