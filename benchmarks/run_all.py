@@ -21,8 +21,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import benchmarks.bench_margins as bench_margins
 from benchmarks import bench_book, bench_decode, bench_e2e, bench_memory, bench_pipeline
-from benchmarks import bench_margins
 from benchmarks._common import fmt_ns, fmt_rate, save_results
 
 __all__ = ["main", "targets"]
