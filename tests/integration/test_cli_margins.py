@@ -117,3 +117,15 @@ async def test_reconcile_against_an_account_with_a_position_prints_ok(
     assert code == 0, out + err
     assert out.strip().splitlines()[-1].startswith("OK: ")
     assert int(out.split("OK: ")[1].split()[0]) >= 10
+
+
+def test_the_readme_basket_and_its_output_are_what_the_cli_prints(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("## Pre-trade margins", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("```", 1)[0] for b in section.split("```json\n")[1:]]
+    assert len(blocks) == 2
+    basket, printed = blocks
+    code, out, err = cli(capsys, "margins", "basket", write(tmp_path, basket), "--sim")
+    assert code == 0, err
+    assert json.loads(out) == json.loads(printed)
