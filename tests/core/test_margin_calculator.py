@@ -236,3 +236,70 @@ def test_without_positions_the_basket_starts_from_an_empty_subaccount() -> None:
     assert res["orders"][0]["initial_margin"]["before"] == "0.0000"
     assert res["orders"][0]["equity"]["before"] == "50.0500"  # the same cash
     assert res["final"]["im_after"] == res["final"]["initial_margin"]
+
+
+def test_account_margins_mirror_the_exchange_reads() -> None:
+    acct = calc().account_margins(0)
+    assert acct["account_equity"] == "50.0242" and acct["available_balance"] == "48.9505"
+    assert acct["initial_margin"] == "1.0737" and acct["maintenance_margin"] == "0.8259"
+    assert acct["account_leverage"] == "7.6679" and acct["liquidatable"] is False
+    [row] = acct["positions"]
+    assert row["position_leverage"] == "7.6679"
+    assert row["unrealized_pnl"] == "-0.0258" and row["entry_price"] == "6.3587"
+    assert row["estimated_liquidation_price"] is None
+    assert row["max_leverage_at_size"] == "5.8990"  # the published leverage estimate
+
+
+def test_the_funding_preview_uses_the_running_estimate() -> None:
+    from kalshi_margin_stream.core.messages import FundingRate, TickerBody
+    base = demo_reads()
+    reads = build_margin_reads(
+        params=load("risk__parameters", RiskParameters),
+        markets=[load("markets__single", MarketResponse).market],
+        fee_tiers=None, notional_limit=None,
+        positions=load("positions__open", PositionsResponse).positions,
+        balance=base.balance, risk=base.risk, orders=[], static_ms=1, account_ms=1,
+        orders_ms=1, now_ms=2, funding=[TickerBody(market_ticker=T, funding_rate=FundingRate(
+            rate=D("0.0001"), next_funding_time_ms=1_781_280_000_000, ts_ms=1))])
+    preview = reads.calculator().funding_preview(0)
+    # -q x settlement mark x rate = -1 x 6.3332 x 0.0001 (a long pays a positive rate)
+    assert preview == {"subaccount": 0, "positions": {T: "-0.0006"}, "total": "-0.0006",
+                       "complete": True}
+    res = reads.calculator().order_margins([order(count="9")])[0]
+    assert res["funding"] == {"rate_estimate": "0.0001", "next_funding_time_ms": 1_781_280_000_000,
+                              "est_payment_next": "-0.0063"}
+    assert res["basis"]["confidence"]["fees"] == "assumed"  # no fee tiers were read
+
+
+def test_liquidation_prices_of_the_spec_worked_example() -> None:
+    """margin-model.md §3.6: C = $10, 10 @ 6.3600, m = 0.1304 -> long 6.1638, short 6.5110."""
+    from kalshi_margin_stream.core.margin.formulas import RateCurve
+    from kalshi_margin_stream.core.margin.model import MarginModel, MarketModel
+    from kalshi_margin_stream.core.margin.snapshot import frozen_map
+    from kalshi_margin_stream.core.margin.state import MarginState
+    from kalshi_margin_stream.core.rest_models import MarginMarket, SubaccountBalance
+    flat = RateCurve.flat(D("0.1304"))
+    model = MarginModel(markets=frozen_map({"X": MarketModel(
+        "X", long_curve=flat, short_curve=flat, maker_rate=D(0), taker_rate=D(0))}))
+    state = MarginState()
+    state.set_markets([MarginMarket(ticker="X", price=D("6.3600"))])
+    state.reconcile_balance(BalanceResponse(subaccount_balances=[
+        SubaccountBalance(subaccount=0, account_equity=D("10"))]), as_of_ms=1)
+    c = MarginCalculator(model, state.snapshot(2))
+    assert c.liquidation_price("X") is None
+    bid = {"ticker": "X", "side": "bid", "count": "10", "price": "6.3600"}
+    assert c.liquidation_price("X", hypothetical_orders=[bid]) == D("6.1638")
+    assert c.liquidation_price("X", hypothetical_orders=[{**bid, "side": "ask"}]) == D("6.5110")
+    assert c.order_margins([bid])[0]["liquidation_price"]["after"] == "6.1638"
+
+
+def test_hedge_first_places_the_exposure_reducing_legs_first() -> None:
+    c = calc()
+    legs = [order(count="3"), order(side="ask", price="6.3329", count="1",
+                                    time_in_force="immediate_or_cancel", reduce_only=True)]
+    as_given = c.basket_margins(legs)
+    hedged = c.basket_margins(legs, sequence="hedge_first")
+    assert as_given["sequential"]["order"] == [0, 1]
+    assert hedged["sequential"]["order"] == [1, 0]
+    assert D(hedged["sequential"]["peak_total"]) <= D(as_given["sequential"]["peak_total"])
+    assert hedged["final"]["total"] == as_given["final"]["total"]

@@ -426,8 +426,7 @@ class MarginCalculator:
         size_rate = self._curve(t, h1.qty > 0 if h1.qty else order.side == "bid").rate(size)
         view = self.snapshot.markets.get(t)
         funding_rate = None if view is None else view.funding_rate
-        funding_mark = (view.settlement_mark if view is not None
-                        and view.settlement_mark is not None else self._marks[t])
+        funding_mark = self._funding_mark(t)
         result: dict[str, Any] = {
             "ticker": t, "subaccount": subaccount, "side": order.side,
             "count": fmt_count(leg.count), "price": _m(order.price),
@@ -468,13 +467,17 @@ class MarginCalculator:
             "total": _m(total),
             "ok": ok,
             "errors": errors,
-            "basis": self._basis(t, market, None if f1 is None else f1.rate),
+            "basis": self._basis(t, market, None if f1 is None else f1.rate, subaccount),
         }
         return result, total
 
-    def _basis(self, ticker: str, market: MarketModel, rate: Decimal | None) -> dict[str, Any]:
+    def _basis(self, ticker: str, market: MarketModel, rate: Decimal | None,
+               subaccount: int) -> dict[str, Any]:
         model = self.model
-        acct_cash: Confidence = "spec"
+        acct = self.snapshot.account(subaccount)
+        acct_cash: Confidence = "spec" if acct.cash_known else "unknown"
+        entry: Confidence = "spec" if all(
+            p.cost_basis is not None for p in acct.positions.values()) else "assumed"
         confidence: dict[str, Confidence] = {
             "im_multiplier": market.multiplier_source,
             "mm_rate": market.curve_source,
@@ -486,6 +489,7 @@ class MarginCalculator:
             "liquidation_price": "inferred",
             "mark": "assumed",
             "cash": acct_cash,
+            "entry_prices": entry,
         }
         return {"mm_rate": None if rate is None else format(rate.quantize(Decimal("1E-6")), "f"),
                 "mm_source": f"{market.curve_source}@{model.markets_ts_ms}",
@@ -596,6 +600,74 @@ class MarginCalculator:
         return {"ok": all(r["ok"] for r in results) and seq["ok"], "initial": initial,
                 "final": final, "sequential": seq, "benefit": _m(initial_total - final_total),
                 "orders": results}
+
+    def account_margins(self, subaccount: int = 0, *,
+                        consider_open_orders: bool = True) -> dict[str, Any]:
+        """Per position and per subaccount figures now (``/margin/risk`` + ``/balance``
+        field names), valued at this calculator's marks."""
+        _check_subaccount(subaccount)
+        s = self._scenario(subaccount, positions=True, open_orders=consider_open_orders)
+        threshold = self.model.liquidation_threshold
+        view_of = self.snapshot.markets.get
+        rows = []
+        for t in sorted(s.holdings):
+            h, f = s.holdings[t], s.figs[t]
+            if h.qty == 0:
+                continue
+            market = self.model.markets.get(t)
+            view = view_of(t)
+            rate = None if view is None else view.funding_rate
+            mult = market.multiplier if market is not None else self._multiplier(t)
+            rows.append({
+                "market_ticker": t, "position": fmt_count(h.qty), "mark_price": _m(self._marks[t]),
+                "entry_price": _m(h.cost / h.qty), "position_notional": _m(f.notional),
+                "unrealized_pnl": _m(f.upnl), "maintenance_margin_required": _m(f.mm),
+                "initial_margin": _m(f.im), "resting_orders_margin": _m(f.rom),
+                "position_leverage": _ratio(f.notional / f.mm) if f.mm > 0 else None,
+                "max_leverage_at_size": _ratio(1 / (mult * f.rate)) if f.rate else None,
+                "estimated_liquidation_price": _om(s.liquidation_price(t, threshold)),
+                "funding_estimate_next": None if rate is None else _m(funding_estimate(
+                    h.qty, self._funding_mark(t), rate))})
+        ratio = s.margin_ratio
+        return {"subaccount": subaccount, "positions": rows,
+                "account_equity": _m(s.equity), "maintenance_margin": _m(s.mm),
+                "initial_margin": _m(s.im), "resting_orders_margin": _m(s.rom),
+                "available_balance": _m(s.available), "total_position_notional": _m(s.notional),
+                "account_leverage": _ratio(s.notional / s.mm) if s.mm > 0 else None,
+                "margin_ratio": _ratio(ratio),
+                "in_liquidation_queue": ratio is not None and ratio >= self.model.queue_threshold,
+                "liquidatable": ratio is not None and ratio >= threshold}
+
+    def funding_preview(self, subaccount: int = 0) -> dict[str, Any]:
+        """The next funding payment per position at the running estimate (+ received)."""
+        acct = self.account_margins(subaccount)
+        per = {p["market_ticker"]: p["funding_estimate_next"] for p in acct["positions"]}
+        known = [Decimal(v) for v in per.values() if v is not None]
+        return {"subaccount": subaccount, "positions": per,
+                "total": _m(sum(known, ZERO)), "complete": len(known) == len(per)}
+
+    def liquidation_price(self, ticker: str, subaccount: int = 0, *,
+                          hypothetical_orders: Sequence[object] = ()) -> Decimal | None:
+        """``ticker``'s liquidation price now, or after ``hypothetical_orders`` fill.
+
+        Raises:
+            InvalidRequest: a hypothetical order is invalid.
+        """
+        s = self._scenario(subaccount, positions=True, open_orders=True)
+        for parsed in self.parse(hypothetical_orders):
+            if isinstance(parsed, OrderInputError):
+                raise parsed
+            leg = self._leg(parsed, s)
+            s.fill(parsed.ticker, parsed.side, leg.count, parsed.price, leg.fee)
+        if ticker not in self._marks:
+            return None
+        return s.liquidation_price(ticker, self.model.liquidation_threshold)
+
+    def _funding_mark(self, ticker: str) -> Decimal:
+        view = self.snapshot.markets.get(ticker)
+        if view is not None and view.settlement_mark is not None:
+            return view.settlement_mark
+        return self._marks[ticker]
 
     def _sequential(self, legs: list[OrderRequest], order_idx: list[int], start: Scenario,
                     others: Mapping[str, Decimal], own: Sequence[OrderView]
