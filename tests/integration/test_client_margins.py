@@ -55,3 +55,20 @@ async def test_live_margins_equal_the_rest_one_shot_before_and_after_a_fill() ->
         report = await client.margins.reconcile()
         assert report.ok, report.lines()
         await sub.aclose()
+
+
+async def test_the_rest_one_shot_reads_only_what_it_needs_within_the_rate_limits() -> None:
+    from kalshi_margin_stream.rest import RestClient
+    from kalshi_margin_stream.sim.testing import running_simulator
+    async with running_simulator(markets=["KXBTCPERP", "KXETHPERP"]) as sim:
+        assert sim.credentials is not None
+        async with RestClient(sim.credentials, base_url=sim.rest_url) as rest:
+            before = sum(sim.stats().rest_by_status.values())
+            o = {"ticker": TICKER, "side": "bid", "count": "1", "price": "8.0962"}
+            for _ in range(3):
+                assert (await order_margins(rest, [o, {**o, "count": "2"}]))[0]["ok"]
+            requests = sum(sim.stats().rest_by_status.values()) - before
+            # risk parameters, markets, fee tiers, limit, positions, balance, risk, orders
+            # and one funding estimate (one ticker), three times; no 429 on the way.
+            assert requests == 3 * 9
+            assert sim.stats().rest_by_status[429] == 0

@@ -26,6 +26,11 @@ strings, counts as 2-place strings). Choices, each in one named place:
   :mod:`.formulas`: the order counts as resting when placed (``placement_fits``,
   taker fee, [ASSUME]) and notional usage is max(long, short) with orders at their
   price (``notional_usage``, UNCONFIRMED); reduce-only orders skip both;
+* ``sequential``: each leg is placed (resting: what the exchange checks) and then
+  fills before the next; a step needs ``max(0, requirement - requirement now)`` plus
+  the fees and adverse slippage so far, at placement and after the fill, and
+  ``peak_total`` is the largest step (so never below ``final.total``, the last step);
+  ``hedge_first`` places exposure-reducing legs first;
 * bad input never raises from the per-order calls: each bad order gets
   ``ok: false`` and an ``error`` ``{code, message}``; a basket with a bad order
   reports which and computes no totals (never a partial result).
