@@ -604,7 +604,25 @@ class MarginCalculator:
             seq.pop("steps")
         return {"ok": all(r["ok"] for r in results) and seq["ok"], "initial": initial,
                 "final": final, "sequential": seq, "benefit": _m(initial_total - final_total),
-                "orders": results}
+                "orders": results,
+                "basis": self._basket_basis(sorted({o.ticker for o in good}), subaccount)}
+
+    def _basket_basis(self, tickers: list[str], subaccount: int) -> dict[str, Any]:
+        """What a basket was computed from (also in compact mode, where orders carry none)."""
+        model = self.model
+        confidence: dict[str, Confidence] = {
+            "im_multiplier": _worst(model.markets[t].multiplier_source for t in tickers),
+            "mm_rate": _worst(model.markets[t].curve_source for t in tickers),
+            "fees": _worst(model.markets[t].fee_source for t in tickers),
+            "rom": "assumed", "placement_check": "assumed", "mark": "assumed",
+            "cash": "spec" if self.snapshot.account(subaccount).cash_known else "unknown"}
+        return {"mark_source": self.mark_source,
+                "marks": {t: {"price": _m(self._marks[t]), "ts_ms": self._mark_ts.get(t)}
+                          for t in tickers},
+                "risk_params_ts_ms": model.risk_params_ts_ms,
+                "markets_ts_ms": model.markets_ts_ms, "fees_ts_ms": model.fees_ts_ms,
+                "limits_ts_ms": model.limits_ts_ms, "snapshot_ts_ms": self.snapshot.as_of_ms,
+                "confidence": confidence}
 
     def account_margins(self, subaccount: int = 0, *,
                         consider_open_orders: bool = True) -> dict[str, Any]:
@@ -703,6 +721,14 @@ class MarginCalculator:
             steps.append({"index": i, "total": _m(step), "fits": fits})
         return ({"order": order_idx, "peak_total": _m(peak), "peak_index": peak_index,
                  "ok": all_fit, "steps": steps}, cur, fees, slip)
+
+
+_TRUST: tuple[Confidence, ...] = ("spec", "observed", "inferred", "assumed", "unknown")
+
+
+def _worst(tags: Iterable[Confidence]) -> Confidence:
+    """The least confident of several tags."""
+    return max(tags, key=_TRUST.index, default="unknown")
 
 
 def _reduces(order: OrderRequest, state: Scenario) -> bool:
