@@ -230,3 +230,24 @@ def test_a_reduce_only_order_is_never_refused_for_margin() -> None:
     assert predicted["checks"]["im_fits"] and D(predicted["initial_margin"]["delta"]) < 0
     assert submit(ex, o).remaining_count == 0
     assert_matches_exchange(ex, predicted)
+
+
+def test_the_sequential_check_predicts_which_leg_order_the_exchange_accepts() -> None:
+    ex = make_exchange(cash=D("20"))
+    predict_and_fill(ex, order(BTC, "bid", 10))
+    legs = [order(ETH, "bid", 15),
+            order(BTC, "ask", 10, time_in_force="immediate_or_cancel", reduce_only=True)]
+    calc = engine_margin_reads(ex, USER).calculator()
+    as_given = calc.basket_margins(legs)
+    hedged = calc.basket_margins(legs, sequence="hedge_first")
+    assert [s["fits"] for s in as_given["sequential"]["steps"]] == [False, True]
+    assert not as_given["ok"] and hedged["ok"] and hedged["sequential"]["order"] == [1, 0]
+    assert hedged["final"] == as_given["final"]
+    with pytest.raises(Rejection):  # as given, the first leg is refused
+        submit(ex, legs[0])
+    for i in hedged["sequential"]["order"]:  # hedge first, both go through
+        assert submit(ex, legs[i]).remaining_count == 0
+    row = next(b for b in engine_margin_reads(ex, USER).balance.subaccount_balances
+               if b.subaccount == 0)
+    assert str(row.initial_margin) == hedged["final"]["im_after"]
+    assert str(row.available_balance) == hedged["final"]["available_balance_after"]

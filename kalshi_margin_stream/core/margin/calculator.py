@@ -27,7 +27,8 @@ strings, counts as 2-place strings). Choices, each in one named place:
   taker fee, [ASSUME]) and notional usage is max(long, short) with orders at their
   price (``notional_usage``, UNCONFIRMED); reduce-only orders skip both;
 * ``sequential``: each leg is placed (resting: what the exchange checks) and then
-  fills before the next; a step needs ``max(0, requirement - requirement now)`` plus
+  fills before the next; a basket is ``ok`` when every leg, placed in that sequence,
+  passes every check (a leg may fail alone yet fit after a hedge leg); a step needs ``max(0, requirement - requirement now)`` plus
   the fees and adverse slippage so far, at placement and after the fill, and
   ``peak_total`` is the largest step (so never below ``final.total``, the last step);
   ``hedge_first`` places exposure-reducing legs first;
@@ -602,7 +603,7 @@ class MarginCalculator:
                           "liquidation_prices_after": liq})
         else:
             seq.pop("steps")
-        return {"ok": all(r["ok"] for r in results) and seq["ok"], "initial": initial,
+        return {"ok": seq["ok"], "initial": initial,
                 "final": final, "sequential": seq, "benefit": _m(initial_total - final_total),
                 "orders": results,
                 "basis": self._basket_basis(sorted({o.ticker for o in good}), subaccount)}
@@ -705,7 +706,7 @@ class MarginCalculator:
             o = legs[i]
             leg = self._leg(o, cur)
             checks, _, _, _ = self._checks(leg, cur, others, own)
-            fits = checks["im_fits"] and checks["notional_limit"]
+            fits = all(checks.values())
             all_fit &= fits
             placed = cur.copy()
             placed.rest(o.ticker, o.side, leg.count, o.price)
