@@ -29,8 +29,9 @@ strings, counts as 2-place strings). Choices, each in one named place:
 * ``sequential``: each leg is placed (resting: what the exchange checks) and then
   fills before the next; a basket is ``ok`` when every leg, placed in that sequence,
   passes every check (a leg may fail alone yet fit after a hedge leg); a step needs
-  ``max(0, requirement - requirement now)`` plus the fees and adverse slippage so far, at placement and after the fill, and
-  ``peak_total`` is the largest step (so never below ``final.total``, the last step);
+  ``max(0, requirement - requirement now)`` plus the fees and adverse slippage so
+  far, at placement and after the fill, and ``peak_total`` is the largest step (so
+  never below ``final.total``, the last step);
   ``hedge_first`` places exposure-reducing legs first;
 * bad input never raises from the per-order calls: each bad order gets
   ``ok: false`` and an ``error`` ``{code, message}``; a basket with a bad order
