@@ -29,11 +29,12 @@ def untimed(value: object) -> object:
 
 
 async def marks_agree(client: Client) -> bool:
-    reads = await read_margin_inputs(client.rest)
+    """The live snapshot's marks and best prices are the exchange's (one REST read)."""
+    market = await client.rest.get_market(TICKER)
     live = client.margin.markets.get(TICKER)
-    rest = reads.snapshot.markets[TICKER]
-    return live is not None and live.liquidation_mark == rest.liquidation_mark \
-        and live.bid == rest.bid and live.ask == rest.ask
+    return live is not None and market.liquidation_mark_price is not None \
+        and live.liquidation_mark == market.liquidation_mark_price.price \
+        and live.bid == market.bid and live.ask == market.ask
 
 
 async def test_live_margins_equal_the_rest_one_shot_before_and_after_a_fill() -> None:
