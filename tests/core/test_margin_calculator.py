@@ -109,6 +109,19 @@ def test_reconcile_finds_the_recorded_reads_consistent() -> None:
     assert report.lines()[-1].startswith("OK")
 
 
+def test_reconcile_checks_equity_against_the_settled_funds() -> None:
+    """M4 without circularity: 50.0500 settled + 1 x (6.3329 - 6.3587) = 50.0242 reported."""
+    reads = demo_reads()
+    assert reads.snapshot.account(0).cash == reads.balance.settled_funds == D("50.0500")
+    body = json.loads((DATA / "balance__compute_available.json").read_text())
+    body["settled_funds"] = "50.0600"
+    balance = msgspec.json.decode(json.dumps(body).encode(), type=BalanceResponse)
+    report = reconcile(balance, reads.risk, reads.positions, reads.model)
+    [bad] = report.mismatches
+    assert bad.field.startswith("settled_funds") and bad.ours == D("50.0500")
+    assert report.lines()[0].startswith("ERROR identity account settled_funds")
+
+
 def test_reconcile_reports_one_line_per_mismatch() -> None:
     body = json.loads((DATA / "risk__account.json").read_text())
     body["positions"][0]["maintenance_margin_required"] = "0.9000"

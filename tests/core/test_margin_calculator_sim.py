@@ -251,3 +251,16 @@ def test_the_sequential_check_predicts_which_leg_order_the_exchange_accepts() ->
                if b.subaccount == 0)
     assert str(row.initial_margin) == hedged["final"]["im_after"]
     assert str(row.available_balance) == hedged["final"]["available_balance_after"]
+
+
+def test_reconcile_finds_the_simulator_consistent_with_our_formulas() -> None:
+    ex = make_exchange(cash=D("60"))
+    predict_and_fill(ex, order(BTC, "bid", 12))
+    reads = engine_margin_reads(ex, USER)
+    report = reads.reconcile()
+    assert report.ok and report.mismatches == (), report.lines()
+    # One position: its liquidation price is checked too (the sim publishes it).
+    assert reads.risk.positions[0].estimated_liquidation_price is not None
+    predict_and_fill(ex, order(ETH, "ask", 40))
+    report = engine_margin_reads(ex, USER).reconcile()
+    assert report.ok and report.checked >= 15, report.lines()

@@ -4,8 +4,8 @@ margin-model.md §8.6: recompute from the exchange's own reads, using the
 ``mark_price`` ``/margin/risk`` reports, and list every value outside its tolerance:
 
 * identities (must agree): position notional and its total, unrealised PnL, account
-  equity (= cash + Sigma UPnL, with cash = settled funds when one subaccount holds
-  them all, else equity - Sigma UPnL per subaccount), initial margin (= multiplier x
+  equity (M4: the settled funds equal the sum over subaccounts of equity - our
+  UPnL from mark and entry), initial margin (= multiplier x
   reported MM), available balance (= equity - IM - ROM, only when the balance read
   computed it), position and account leverage, ``margin_used`` = MM, ``roe`` --
   $0.0001 per value, $0.0002 for sums, 1e-4 relative for ratios;
@@ -59,6 +59,7 @@ class Mismatch:
     check: str
     """``identity``, ``model_mm``, ``portfolio_mm`` or ``liquidation_price``."""
     subaccount: int
+    """-1 for an account-wide figure."""
     ticker: str | None
     field: str
     ours: Decimal | None
@@ -68,7 +69,8 @@ class Mismatch:
     """``error`` (outside tolerance), ``warn`` or ``recalibrate`` (model MM drift)."""
 
     def line(self) -> str:
-        where = f"sub {self.subaccount}" + (f" {self.ticker}" if self.ticker else "")
+        where = ("account" if self.subaccount < 0 else f"sub {self.subaccount}") + (
+            f" {self.ticker}" if self.ticker else "")
         diff = ("" if self.ours is None or self.theirs is None
                 else f" diff {self.ours - self.theirs:+f}")
         return (f"{self.severity.upper()} {self.check} {where} {self.field}: ours {self.ours} "
@@ -170,10 +172,10 @@ def reconcile(balance: BalanceResponse, risk: RiskResponse, positions: Iterable[
                                     theirs, tol.mm_absolute))
         if ours_total > 0:
             offsets[sub] = theirs / ours_total
-    c.near("identity", -1 if not risk_rows else min(s for s, _ in risk_rows), None,
-           "total_position_notional", total_notional, risk.total_position_notional, tol.total)
+    c.near("identity", -1, None, "total_position_notional", total_notional,
+           risk.total_position_notional, tol.total)
     if total_mm > 0:
-        c.near("identity", 0, None, "account_leverage", total_notional / total_mm,
+        c.near("identity", -1, None, "account_leverage", total_notional / total_mm,
                risk.account_leverage, tol.ratio_relative, relative=True)
     _balances(c, balance, risk_rows, by_sub, model)
     return ReconReport(tuple(c.found), c.checked, offsets)
@@ -220,8 +222,11 @@ def _balances(c: _Checker, balance: BalanceResponse,
               by_sub: Mapping[int, list[tuple[str, Decimal, Decimal | None]]],
               model: MarginModel) -> None:
     tol = c.tol
+    cash_total: Decimal | None = ZERO
     for b in balance.subaccount_balances:
         sub = b.subaccount
+        if b.account_equity is None or None in [u for _, _, u in by_sub.get(sub, [])]:
+            cash_total = None
         rows = [(t, r) for (s, t), r in risk_rows.items() if s == sub]
         mm = sum((r.maintenance_margin_required or ZERO for _, r in rows), ZERO)
         value = sum((abs(r.position) * (r.mark_price or ZERO) for _, r in rows), ZERO)
@@ -233,14 +238,14 @@ def _balances(c: _Checker, balance: BalanceResponse,
         c.near("identity", sub, None, "initial_margin", im, b.initial_margin, tol.total)
         upnls = [u for _, _, u in by_sub.get(sub, [])]
         if b.account_equity is not None and None not in upnls:
-            # Cash is only known as equity - UPnL (per subaccount) or as settled funds when
-            # this is the only subaccount: check equity against settled funds + our UPnL.
-            if len(balance.subaccount_balances) == 1 and balance.settled_funds is not None:
-                equity = balance.settled_funds + sum((u or ZERO for u in upnls), ZERO)
-                c.near("identity", sub, None, "account_equity", equity, b.account_equity,
-                       tol.total)
+            if cash_total is not None:
+                cash_total += b.account_equity - sum((u or ZERO for u in upnls), ZERO)
             rom = b.resting_orders_margin or ZERO
             if b.available_balance is not None and b.initial_margin is not None and (
                     b.available_balance != 0 or b.account_equity - b.initial_margin - rom == 0):
                 c.near("identity", sub, None, "available_balance",
                        b.account_equity - b.initial_margin - rom, b.available_balance, tol.total)
+    if cash_total is not None and balance.settled_funds is not None:
+        # M4 across subaccounts: settled funds = sum of (equity - our UPnL).
+        c.near("identity", -1, None, "settled_funds (= sum of equity - UPnL)", cash_total,
+               balance.settled_funds, tol.total)
