@@ -21,6 +21,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import benchmarks.bench_margins as bench_margins
 from benchmarks import bench_book, bench_decode, bench_e2e, bench_memory, bench_pipeline
 from benchmarks._common import fmt_ns, fmt_rate, save_results
 
@@ -108,7 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         res["e2e"] = bench_e2e.run(300_000, 3, peer)
         res["memory"] = bench_memory.run(5_000_000, 250_000)
         res["fix"] = bench_fix.run()
-    rows = targets(res)
+    res["margins"] = bench_margins.run(50 if a.quick else 200, 3 if a.quick else 5)
+    rows = targets(res) + bench_margins.targets(res["margins"])
     print("\n== Targets (issue 6), medians from the runs above")
     width = max(len(t) for t, _, _ in rows) if rows else 10
     for target, measured, met in rows:

@@ -39,6 +39,8 @@ _LAZY: dict[str, str] = {
     "InvalidRequest": ".exceptions",
     "KalshiError": ".exceptions",
     "Limits": ".config",
+    "MarginCalculator": ".core.margin.calculator",
+    "MarginModel": ".core.margin.model",
     "MarginSnapshot": ".core.margin",
     "MarginState": ".core.margin",
     "OrderBook": ".core.book",
@@ -62,6 +64,8 @@ if TYPE_CHECKING:
     from .core.auth import Credentials
     from .core.book import BookStatus, OrderBook
     from .core.margin import MarginSnapshot, MarginState
+    from .core.margin.calculator import MarginCalculator
+    from .core.margin.model import MarginModel
     from .exceptions import (
         AuthError,
         BookDesync,
@@ -116,6 +120,8 @@ __all__ = [
     "InvalidRequest",
     "KalshiError",
     "Limits",
+    "MarginCalculator",
+    "MarginModel",
     "MarginSnapshot",
     "MarginState",
     "OrderBook",

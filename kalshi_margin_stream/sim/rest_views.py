@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from ..core.margin.formulas import LEVERAGE_NOTIONALS
 from ..core.numbers import fmt_count, fmt_dollars
 from .engine.config import MarketConfig
 from .engine.views import (
@@ -54,8 +55,6 @@ __all__ = [
 ENCODER = msgspec.json.Encoder(decimal_format="number")
 """REST bodies: a remaining ``Decimal`` is a rate and goes out as a JSON number."""
 
-LEVERAGE_NOTIONALS = ("1000", "10000", "100000", "1000000")
-"""Keys of ``leverage_estimates`` (rest.md §6.2)."""
 
 _LEV_PLACES = Decimal("0.0001")
 _RATE_PLACES = Decimal("0.0000000001")
@@ -94,7 +93,7 @@ FUNDING_INVALID_PREMIUM_HANDLING = "dampen"
 
 def market_json(s: MarketStats) -> Json:
     cfg: MarketConfig = s.config
-    lev = {k: _lev(cfg.leverage_estimate(Decimal(k))) for k in LEVERAGE_NOTIONALS}
+    lev = cfg.leverage_estimates()
     out: Json = {
         "ticker": cfg.ticker,
         "title": cfg.title,
@@ -111,7 +110,7 @@ def market_json(s: MarketStats) -> Json:
         "funding_cap": cfg.funding_cap * 100,
         "funding_limit_unit": "percentage",
         "funding_invalid_premium_handling": FUNDING_INVALID_PREMIUM_HANDLING,
-        "leverage_estimate": lev["1000"],
+        "leverage_estimate": lev.get("1000"),
         "leverage_estimates": lev,
         "long_leverage_estimates": lev,
         "short_leverage_estimates": lev,

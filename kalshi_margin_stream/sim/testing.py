@@ -18,16 +18,33 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
+import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 
 from ..core.auth import Credentials
+from ..core.rest_models import (
+    BalanceResponse,
+    FeeTiers,
+    MarginMarket,
+    NotionalRiskLimit,
+    OrdersResponse,
+    PositionsResponse,
+    RiskParameters,
+    RiskResponse,
+)
+from ..rest.margins import MarginReads, build_margin_reads
+from . import rest_views as views
+from .engine import Exchange
 from .server import WS_PATH, Simulator
+
+T = TypeVar("T")
 
 __all__ = [
     "TEST_DEFAULTS",
+    "engine_margin_reads",
     "Rest",
     "Ws",
     "open_ws",
@@ -50,6 +67,33 @@ async def running_simulator(**kwargs: Any) -> AsyncIterator[Simulator]:
     options = {**TEST_DEFAULTS, **kwargs}
     async with Simulator(**options) as sim:
         yield sim
+
+
+def engine_margin_reads(exchange: Exchange, user_id: str, *,
+                        now_ms: int | None = None) -> MarginReads:
+    """What :func:`~..rest.margins.read_margin_inputs` would read from this exchange, built
+    in process through the REST JSON the server would send (no sockets, no clock)."""
+    now = exchange.now_ms if now_ms is None else now_ms
+
+    def wire(obj: Any, model: type[T]) -> T:
+        return msgspec.json.decode(views.ENCODER.encode(obj), type=model)
+
+    markets = [wire(views.market_json(s), MarginMarket) for s in exchange.markets()]
+    orders = wire({"orders": [views.order_json(o) for o in exchange.list_orders(
+        user_id, status="resting").items]}, OrdersResponse).orders
+    positions = wire({"positions": [views.position_json(p) for p in exchange.positions(
+        user_id)]}, PositionsResponse).positions
+    return build_margin_reads(
+        params=wire(views.risk_parameters_json(exchange.risk_parameters()), RiskParameters),
+        markets=markets,
+        fee_tiers=wire(views.fee_tiers_json(exchange.fee_tiers()), FeeTiers),
+        notional_limit=wire(views.notional_json(exchange.notional_risk_limit(user_id)),
+                            NotionalRiskLimit),
+        positions=positions,
+        balance=wire(views.balance_json(exchange.balance(user_id), compute_available=True),
+                     BalanceResponse),
+        risk=wire(views.risk_json(exchange.risk(user_id)), RiskResponse), orders=orders,
+        static_ms=now, account_ms=now, orders_ms=now, now_ms=now)
 
 
 def signed_headers(credentials: Credentials, method: str, path: str, *,

@@ -48,6 +48,7 @@ from ..exceptions import ClientClosed, CommandRejected, KalshiError
 from ..rest import RestClient
 from ..rest.ratelimit import RateLimits
 from .latency import Histogram, LatencySummary
+from .margins import LiveMargins
 from .rest_sync import RestSync
 from .runner import ConnectionState, StreamRunner
 from .subscriptions import Spec, Stale, Subscription, ticker_of
@@ -335,6 +336,14 @@ class Client:
     def margin(self) -> MarginSnapshot:
         """An immutable snapshot of balances, positions, orders and margin."""
         return self.margin_state.snapshot()
+
+    @property
+    def margins(self) -> LiveMargins:
+        """Pre-trade order and basket margins on the live state (:mod:`.margins`)."""
+        view: LiveMargins | None = getattr(self, "_margins_view", None)
+        if view is None:
+            view = self._margins_view = LiveMargins(self)
+        return view
 
     @property
     def rest(self) -> RestClient:

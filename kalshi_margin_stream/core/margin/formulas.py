@@ -13,7 +13,12 @@ choice after a demo experiment is a one-line edit:
 * resting-orders margin ``ROM_i = max(0, max(IM(q+B), IM(q-A)) - IM(q))`` with B/A
   the resting bid/ask counts, priced at the margin mark (§3.5, [ASSUME]; the same
   formula as the simulator);
-* liquidation price: the single-position closed form of §3.6 ([INF]).
+* liquidation price: the closed form of §3.6 ([INF]), other positions held fixed;
+* fees ``count x price x rate`` rounded up to 4 places per fill (UNCONFIRMED);
+* a fill's effect on a position's signed cost basis (the ledgers' accounting);
+* notional-limit usage per market and the order-placement margin check (rest.md
+  §6.6, margin-model.md §3.6, [ASSUME]) -- the simulator and the pre-trade
+  calculator both call these, so a prediction and the simulator cannot drift apart.
 """
 
 from __future__ import annotations
@@ -21,23 +26,34 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ..numbers import ZERO
+
+if TYPE_CHECKING:
+    from ..rest_models import MarginMarket
 
 __all__ = [
     "COST_ROUNDING",
     "DEFAULT_IM_MULTIPLIER",
+    "FEE_ROUNDING",
+    "LEVERAGE_NOTIONALS",
+    "LEVERAGE_PLACES",
     "IM_ROUNDING",
     "MM_ROUNDING",
     "MONEY",
     "OrderStatus",
     "RateCurve",
     "derive_status",
+    "fee",
+    "fill_position",
     "funding_estimate",
     "initial_margin",
     "liquidation_price",
     "maintenance_margin",
+    "market_curve",
+    "notional_usage",
+    "placement_fits",
     "resting_orders_margin",
     "tidy",
 ]
@@ -50,6 +66,13 @@ IM_ROUNDING = ROUND_HALF_UP
 """IM = MM x multiplier rounds half up (fits 1.07367 -> 1.0737)."""
 COST_ROUNDING = ROUND_HALF_EVEN
 """Cost basis removed by a partial close, to 4 places (UNCONFIRMED, as the simulator)."""
+FEE_ROUNDING = ROUND_UP
+"""Fee per fill = count x price x rate rounded up to 4 places (UNCONFIRMED; reproduces
+the docs' example 3 @ 8.0962 x 0.0012 = 0.02914632 -> 0.0292)."""
+LEVERAGE_NOTIONALS = ("1000", "10000", "100000", "1000000")
+"""Dollar notionals at which markets publish ``leverage_estimates`` (rest.md §6.2)."""
+LEVERAGE_PLACES = Decimal("0.0001")
+"""Published leverage estimates carry 4 places (the demo's ``5.8990``)."""
 DEFAULT_IM_MULTIPLIER = Decimal("1.3")
 """Used only until ``/margin/risk_parameters`` has been read (the production value)."""
 
@@ -105,6 +128,17 @@ class RateCurve:
         (n0, r0), (n1, r1) = pts[i - 1], pts[i]
         rate = r0 + (r1 - r0) * (notional - n0) / (n1 - n0)
         return max(rate, ZERO)
+
+
+def market_curve(spec: MarginMarket, is_long: bool, multiplier: Decimal) -> RateCurve | None:
+    """A market's MM rate curve for one side: the side's ``long_/short_leverage_estimates``,
+    else ``leverage_estimates``, else the single ``leverage_estimate`` (M8, [INF])."""
+    sided = spec.long_leverage_estimates if is_long else spec.short_leverage_estimates
+    for estimates, single in ((sided, None), (spec.leverage_estimates, spec.leverage_estimate)):
+        curve = RateCurve.from_leverage(estimates, single, multiplier)
+        if curve is not None:
+            return curve
+    return None
 
 
 def tidy(value: Decimal | None) -> Decimal | None:
@@ -164,6 +198,58 @@ def liquidation_price(qty: Decimal, cost: Decimal, cash: Decimal, rate: Decimal,
     if price <= 0:
         return None
     return price.quantize(MONEY, rounding=ROUND_HALF_UP)
+
+
+def fee(count: Decimal, price: Decimal, rate: Decimal) -> Decimal:
+    """Fee of one fill in dollars (§5): notional x rate, rounded per ``FEE_ROUNDING``."""
+    return (count * price * rate).quantize(MONEY, rounding=FEE_ROUNDING)
+
+
+def fill_position(qty: Decimal, cost: Decimal, signed_count: Decimal,
+                  price: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    """A fill's effect on a position: ``(qty', cost', realised PnL)``.
+
+    ``cost`` is the signed cost basis. Adding moves it by ``price x signed count``;
+    closing ``k`` of ``|q|`` removes ``cost x k/|q|`` (all of it when flat, else 4
+    places per ``COST_ROUNDING``) and realises ``sign(q) x k x price - removed``; the
+    part of a flip beyond zero opens at ``price``.
+    """
+    if qty == 0 or (qty > 0) == (signed_count > 0):
+        return qty + signed_count, cost + signed_count * price, ZERO
+    size = abs(qty)
+    k = min(abs(signed_count), size)
+    removed = cost if k == size else (cost * k / size).quantize(MONEY, rounding=COST_ROUNDING)
+    realized = (k if qty > 0 else -k) * price - removed
+    cost -= removed
+    new_qty = qty + signed_count
+    if abs(signed_count) > size:
+        cost = new_qty * price
+    if new_qty == 0:
+        cost = ZERO
+    return new_qty, cost, realized
+
+
+def notional_usage(qty: Decimal, mark: Decimal, bid_notional: Decimal,
+                   ask_notional: Decimal) -> Decimal:
+    """Notional-limit usage of one market: the larger of the long and the short side.
+
+    Positions count at the mark, resting orders at their limit price (UNCONFIRMED:
+    how Kalshi measures usage is not published, margin-model.md §2.5).
+    """
+    long_side = max(qty, ZERO) * mark + bid_notional
+    short_side = max(-qty, ZERO) * mark + ask_notional
+    return max(long_side, short_side)
+
+
+def placement_fits(requirement_before: Decimal, requirement_after: Decimal,
+                   available_after: Decimal, fee_estimate: Decimal) -> bool:
+    """The margin check when an order is placed ([ASSUME], margin-model.md §3.6).
+
+    The order counts as resting (so its margin is resting-orders margin at the mark);
+    it fits if it does not raise the requirement (IM + ROM), or if the available
+    balance with it still covers its taker fee.
+    """
+    return requirement_after <= requirement_before or available_after - fee_estimate >= 0
 
 
 def funding_estimate(qty: Decimal, mark: Decimal, rate: Decimal) -> Decimal:

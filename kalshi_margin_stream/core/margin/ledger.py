@@ -29,7 +29,7 @@ from decimal import Decimal
 
 from ..messages import FillBody, Side
 from ..numbers import ZERO
-from .formulas import COST_ROUNDING, MONEY
+from .formulas import fill_position
 
 __all__ = ["FillRecord", "FillStore", "PositionLedger", "MAX_FILLS_KEPT"]
 
@@ -272,18 +272,10 @@ class PositionLedger:
             q = rec.post_position - c
             cost = ZERO if q == 0 else None
         realized: Decimal | None = ZERO
-        if q == 0 or (q > 0) == (c > 0):
-            if cost is not None:
-                cost += c * rec.price
-        else:
-            k = min(abs(c), abs(q))
-            if cost is None:
-                realized = None
-            else:
-                removed = cost if k == abs(q) else (cost * k / abs(q)).quantize(
-                    MONEY, rounding=COST_ROUNDING)
-                realized = (k if q > 0 else -k) * rec.price - removed
-                cost -= removed
+        if cost is not None:
+            _, cost, realized = fill_position(q, cost, c, rec.price)
+        elif q != 0 and (q > 0) != (c > 0):  # closing with an unknown entry
+            realized = None
             if abs(c) > abs(q):
                 cost = (q + c) * rec.price
         self.qty = q + c

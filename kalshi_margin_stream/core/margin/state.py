@@ -69,7 +69,7 @@ from ..messages import (
 )
 from ..numbers import ZERO
 from .account import CashBase, Pricing, build_account
-from .formulas import DEFAULT_IM_MULTIPLIER, RateCurve
+from .formulas import DEFAULT_IM_MULTIPLIER, RateCurve, market_curve
 from .ledger import FillRecord, FillStore, PositionLedger
 from .orders import GroupTracker, GroupView, OrderTracker, OrderView
 from .snapshot import AccountView, MarginSnapshot, MarketView, PositionView, frozen_map
@@ -353,12 +353,9 @@ class MarginState:
         spec = self._specs.get(ticker)
         mult = self._multiplier(ticker)
         if spec is not None:
-            sided = spec.long_leverage_estimates if is_long else spec.short_leverage_estimates
-            for estimates, single in ((sided, None),
-                                      (spec.leverage_estimates, spec.leverage_estimate)):
-                curve = RateCurve.from_leverage(estimates, single, mult)
-                if curve is not None:
-                    return curve
+            curve = market_curve(spec, is_long, mult)
+            if curve is not None:
+                return curve
         observed = self._observed_rates.get(ticker)
         return None if observed is None else RateCurve.flat(observed)
 

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from ...core.margin.formulas import LEVERAGE_NOTIONALS, LEVERAGE_PLACES, RateCurve
+
 __all__ = [
     "MarketConfig",
     "ExchangeConfig",
@@ -36,10 +38,13 @@ ORDER_GROUP_WINDOW_MS = 15_000
 class MarketConfig:
     """One perpetual market.
 
-    Maintenance-margin rate is modelled as ``mm_rate_base + mm_rate_per_million * N/1e6``
-    (N = position notional in dollars): flat for retail sizes and growing with size, as
-    ``leverage_estimates`` show (margin-model.md §3.3; a linear stand-in for the
-    unpublished curve).
+    The underlying maintenance-margin rate is ``mm_rate_base + mm_rate_per_million *
+    N/1e6`` (N = position notional in dollars): flat for retail sizes and growing with
+    size, as ``leverage_estimates`` show (margin-model.md §3.3; a linear stand-in for the
+    unpublished curve). The market publishes it as ``leverage_estimates`` (4 places), and
+    margin is charged by the rate curve **rebuilt from those published numbers** with the
+    client's own :class:`RateCurve`, so a client that reads the market can predict every
+    margin figure exactly (the pre-trade calculator relies on it).
     """
 
     ticker: str
@@ -68,14 +73,34 @@ class MarketConfig:
     funding_deadband: Decimal = D("0.0001")
     funding_interval_ms: int = FUNDING_INTERVAL_MS
     funding_offset_ms: int = FUNDING_OFFSET_MS
+    curve: RateCurve = field(init=False, repr=False, compare=False)
+    """The charged MM rate curve (derived from the published leverage estimates)."""
 
-    def mm_rate(self, notional: Decimal) -> Decimal:
-        """Maintenance-margin rate for a position of ``notional`` dollars."""
+    def __post_init__(self) -> None:
+        curve = RateCurve.from_leverage(self.leverage_estimates(), None,
+                                        self.initial_margin_multiplier)
+        if curve is None:  # a zero multiplier publishes nothing usable: charge the model rate
+            curve = RateCurve.flat(self.model_rate(D(1000)))
+        object.__setattr__(self, "curve", curve)
+
+    def model_rate(self, notional: Decimal) -> Decimal:
+        """The underlying (unpublished) MM rate at ``notional`` dollars."""
         return self.mm_rate_base + self.mm_rate_per_million * notional / D(1_000_000)
 
+    def mm_rate(self, notional: Decimal) -> Decimal:
+        """The MM rate charged for a position of ``notional`` dollars."""
+        return self.curve.rate(notional)
+
     def leverage_estimate(self, notional: Decimal) -> Decimal:
-        """``1 / (IM multiplier x MM rate)`` at ``notional`` (what ``leverage_estimates`` hold)."""
-        return D(1) / (self.initial_margin_multiplier * self.mm_rate(notional))
+        """``1 / (IM multiplier x MM rate)`` at ``notional``, to the published 4 places."""
+        return (D(1) / (self.initial_margin_multiplier * self.model_rate(notional))
+                ).quantize(LEVERAGE_PLACES)
+
+    def leverage_estimates(self) -> dict[str, Decimal]:
+        """What ``leverage_estimates`` publishes (keys: dollar notionals)."""
+        if self.initial_margin_multiplier <= 0:
+            return {}
+        return {k: self.leverage_estimate(D(k)) for k in LEVERAGE_NOTIONALS}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -23,8 +23,10 @@ money only leaves the traders as fees (and as funding rounding dust kept by the 
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, ROUND_UP, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
+from ...core.margin.formulas import FEE_ROUNDING, fill_position
+from ...core.margin.formulas import fee as fee_of
 from .events import FillEvent, FundingPayment
 from .views import Side, TransferView
 
@@ -32,11 +34,8 @@ __all__ = ["Position", "Subaccount", "Account", "fee_for", "q4", "MONEY", "FEE_R
 
 ZERO = Decimal(0)
 MONEY = Decimal("0.0001")
-# UNCONFIRMED: fee rounding. Fee = count x price x rate rounded UP to 4 dp per fill; this
-# reproduces the docs' example (3 @ 8.0962 x 0.0012 = 0.02914632 -> "0.0292").
-FEE_ROUNDING = ROUND_UP
-# Partial-close cost removal and displayed entry prices: half-even to 4 dp.
-COST_ROUNDING = ROUND_HALF_EVEN
+# Fee rounding (FEE_ROUNDING) and partial-close cost removal (COST_ROUNDING) are the
+# client's (core.margin.formulas); displayed entry prices are half-even to 4 dp.
 
 
 def q4(x: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
@@ -45,7 +44,7 @@ def q4(x: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
 
 def fee_for(count: Decimal, price: Decimal, rate: Decimal) -> Decimal:
     """Fee in dollars for one fill: notional x rate, rounded up to 4 dp."""
-    return (count * price * rate).quantize(MONEY, rounding=FEE_ROUNDING)
+    return fee_of(count, price, rate)
 
 
 class Position:
@@ -65,22 +64,9 @@ class Position:
     def apply_fill(self, side: Side, count: Decimal, price: Decimal,
                    fee: Decimal) -> tuple[Decimal, Decimal]:
         """Book one fill; returns ``(realized_pnl, entry_price_before)``."""
-        s = 1 if side == "bid" else -1
         entry_before = self.entry_price() if self.qty != 0 else price
-        realized = ZERO
-        opening = count
-        if self.qty != 0 and (self.qty > 0) != (s > 0):
-            size = abs(self.qty)
-            k = min(count, size)
-            sign_q = 1 if self.qty > 0 else -1
-            removed = self.cost if k == size else q4(self.cost * k / size, COST_ROUNDING)
-            realized = sign_q * k * price - removed
-            self.cost -= removed
-            self.qty += s * k
-            opening = count - k
-        if opening:
-            self.qty += s * opening
-            self.cost += s * opening * price
+        signed = count if side == "bid" else -count
+        self.qty, self.cost, realized = fill_position(self.qty, self.cost, signed, price)
         self.realized += realized
         self.fees += fee
         if self.qty == 0:

@@ -11,16 +11,25 @@
   resting orders at their limit price (rest.md §6.6).
 
 The mark used for all of this is the market's liquidation mark (``MARGIN_MARK``).
+Every formula is the client's own (:mod:`kalshi_margin_stream.core.margin.formulas`),
+so the simulator charges exactly what the pre-trade calculator predicts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
+from decimal import Decimal
 
+from ...core.margin import formulas
+from ...core.margin.formulas import (
+    initial_margin,
+    maintenance_margin,
+    notional_usage,
+    resting_orders_margin,
+)
 from .config import MarketConfig
-from .ledger import MONEY, Subaccount
+from .ledger import Subaccount
 
 __all__ = ["mm_for", "im_for", "rom_for", "Summary", "summarize", "market_usage",
            "liquidation_price", "INFINITE_RATIO"]
@@ -32,24 +41,16 @@ MARGIN_MARK = "liquidation_mark_price"
 
 
 def mm_for(cfg: MarketConfig, qty: Decimal, mark: Decimal) -> Decimal:
-    if qty == 0:
-        return ZERO
-    notional = abs(qty) * mark
-    return (notional * cfg.mm_rate(notional)).quantize(MONEY, rounding=ROUND_UP)
+    return maintenance_margin(qty, mark, cfg.curve)
 
 
 def im_for(cfg: MarketConfig, qty: Decimal, mark: Decimal) -> Decimal:
-    mm = mm_for(cfg, qty, mark)
-    return (mm * cfg.initial_margin_multiplier).quantize(MONEY, rounding=ROUND_HALF_UP)
+    return initial_margin(mm_for(cfg, qty, mark), cfg.initial_margin_multiplier)
 
 
 def rom_for(cfg: MarketConfig, qty: Decimal, bids: Decimal, asks: Decimal,
             mark: Decimal) -> Decimal:
-    if bids == 0 and asks == 0:
-        return ZERO
-    base = im_for(cfg, qty, mark)
-    worst = max(im_for(cfg, qty + bids, mark), im_for(cfg, qty - asks, mark))
-    return max(ZERO, worst - base)
+    return resting_orders_margin(qty, bids, asks, mark, cfg.curve, cfg.initial_margin_multiplier)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,25 +125,16 @@ def market_usage(sub: Subaccount, ticker: str, mark: Decimal, *,
             bid_n += extra[1] * extra[2]
         else:
             ask_n += extra[1] * extra[2]
-    long_side = max(q, ZERO) * mark + bid_n
-    short_side = max(-q, ZERO) * mark + ask_n
-    return max(long_side, short_side)
+    return notional_usage(q, mark, bid_n, ask_n)
 
 
 def liquidation_price(cfg: MarketConfig, qty: Decimal, cost: Decimal, cash: Decimal,
                       threshold: Decimal, mark: Decimal) -> Decimal | None:
     """Price at which a single-position subaccount's MM/equity reaches ``threshold``.
 
-    Solves ``cash + q*P - C = threshold * |q| * P * m`` with the MM rate ``m`` taken at the
-    current notional; None when there is no positive solution (margin-model.md §3.6).
+    The rate is taken at the current notional; None when there is no positive solution
+    (margin-model.md §3.6).
     """
     if qty == 0:
         return None
-    m = cfg.mm_rate(abs(qty) * mark)
-    denom = qty - threshold * abs(qty) * m
-    if denom == 0:
-        return None
-    p = (cost - cash) / denom
-    if p <= 0:
-        return None
-    return p.quantize(cfg.tick_size, rounding=ROUND_HALF_UP)
+    return formulas.liquidation_price(qty, cost, cash, cfg.mm_rate(abs(qty) * mark), threshold)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
+from ...core.margin.formulas import placement_fits
 from .errors import notional_risk_limit_exceeded
 from .events import LiquidationTriggered, OrderUpdate
 from .ledger import Account, Subaccount, fee_for
@@ -57,10 +58,9 @@ def pretrade_check(st: State, acct: Account, sub: Subaccount, ticker: str, side:
     marks = st.marks()
     before = summarize(sub, st.configs, marks)
     after = summarize(sub, st.configs, marks, extra=(ticker, side, count))
-    if after.requirement > before.requirement:
-        fee = fee_for(count, price, m.cfg.taker_fee_rate)
-        if after.available - fee < 0:
-            raise notional_risk_limit_exceeded("insufficient margin")
+    fee = fee_for(count, price, m.cfg.taker_fee_rate)
+    if not placement_fits(before.requirement, after.requirement, after.available, fee):
+        raise notional_risk_limit_exceeded("insufficient margin")
 
 
 def _liquidate(st: State, ctx: Ctx, acct: Account, sub: Subaccount, ratio: Decimal) -> None:
