@@ -86,7 +86,8 @@ def add_parser(subparsers: Any) -> None:
     amend.add_argument("--ticker", required=True)
     amend.add_argument("--side", required=True)
     amend.add_argument("--price", type=plain_decimal, required=True)
-    amend.add_argument("--count", type=plain_decimal, required=True, help="new total size (filled + resting)")
+    amend.add_argument("--count", type=plain_decimal, required=True,
+                       help="new total size (filled + resting)")
 
     decrease = sub.add_parser("decrease", help="shrink an order, keeping its queue place")
     decrease.add_argument("order_id")

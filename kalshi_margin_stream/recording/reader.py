@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, cast
 
 import msgspec
 
@@ -90,17 +90,18 @@ def _first_ns(path: str) -> int | None:
 
 def open_recording(path: str) -> IO[bytes]:
     """A binary line-iterable stream of ``path``'s decompressed text."""
+    raw: Any
     if path == "-":
-        raw: IO[bytes] = sys.stdin.buffer
+        raw = sys.stdin.buffer
     else:
         try:
             raw = open(path, "rb")  # noqa: SIM115 - the caller closes it
         except OSError as exc:
             raise RecordingError(f"{path}: {exc.strerror}") from None
-    peekable = raw if hasattr(raw, "peek") else io.BufferedReader(raw)  # type: ignore[arg-type]
-    head = peekable.peek(4)[:4]  # type: ignore[attr-defined]
+    peekable: Any = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
+    head = peekable.peek(4)[:4]
     if head.startswith(_GZIP):
-        return gzip.GzipFile(fileobj=peekable, mode="rb")
+        return cast(IO[bytes], gzip.GzipFile(fileobj=peekable, mode="rb"))
     if head.startswith(_ZSTD):
         try:
             import zstandard
@@ -110,8 +111,8 @@ def open_recording(path: str) -> IO[bytes]:
                                  "'kalshi-margin-stream[record]' to read it") from None
         reader = zstandard.ZstdDecompressor().stream_reader(peekable, read_across_frames=True,
                                                             closefd=True)
-        return io.BufferedReader(reader)  # type: ignore[arg-type]
-    return peekable  # type: ignore[no-any-return]
+        return cast(IO[bytes], io.BufferedReader(cast(Any, reader)))
+    return cast(IO[bytes], peekable)
 
 
 def _lines(fh: IO[bytes], name: str, stats: ReadStats) -> Iterator[bytes]:
