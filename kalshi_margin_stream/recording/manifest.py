@@ -49,6 +49,8 @@ class Manifest:
     shed: int = 0
     bytes_raw: int = 0
     _last_seq: dict[tuple[int, int], int] = field(default_factory=dict, repr=False)
+    """Last ``seq`` per (connection, sid); the recorder passes one dict to every file,
+    so a gap that straddles a rotation is still counted (in the later file)."""
 
     def note_frame(self, conn_id: int, recv_ns: int, data: bytes | str, size: int) -> None:
         self._times(recv_ns)

@@ -88,6 +88,21 @@ def _first_ns(path: str) -> int | None:
     return None
 
 
+class _OwningGzip(gzip.GzipFile):
+    """A gzip reader that also closes the file under it."""
+
+    def __init__(self, raw: Any) -> None:
+        super().__init__(fileobj=raw, mode="rb")
+        self._raw = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self._raw is not sys.stdin.buffer:
+                self._raw.close()
+
+
 def open_recording(path: str) -> IO[bytes]:
     """A binary line-iterable stream of ``path``'s decompressed text."""
     raw: Any
@@ -101,7 +116,7 @@ def open_recording(path: str) -> IO[bytes]:
     peekable: Any = raw if hasattr(raw, "peek") else io.BufferedReader(raw)
     head = peekable.peek(4)[:4]
     if head.startswith(_GZIP):
-        return cast(IO[bytes], gzip.GzipFile(fileobj=peekable, mode="rb"))
+        return cast(IO[bytes], _OwningGzip(peekable))
     if head.startswith(_ZSTD):
         try:
             import zstandard

@@ -175,6 +175,7 @@ class Recorder:
         self._manifest: Manifest | None = None
         self._file_start_ns = 0
         self._seq = 0
+        self._last_seq: dict[tuple[int, int], int] = {}
         self.error: BaseException | None = None
         """Set when the writer thread failed (a full disk...); frames are then shed."""
 
@@ -301,7 +302,7 @@ class Recorder:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(recv_ns / 1e9))
         path = self.directory / f"{self.prefix}-{stamp}-{self._seq:05d}{_SUFFIX[self.compress]}"
         self._sink = sink = _Sink(path, self.compress)
-        self._manifest = manifest = Manifest(path.name, self.compress)
+        self._manifest = manifest = Manifest(path.name, self.compress, _last_seq=self._last_seq)
         self._file_start_ns = recv_ns
         self.files.append(path)
         return sink, manifest
