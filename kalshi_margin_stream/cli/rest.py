@@ -92,8 +92,9 @@ def call(args: argparse.Namespace, action: Action, *, private: bool) -> int:
     try:
         result = asyncio.run(main())
     except TimeoutError as exc:
-        what = str(exc) if isinstance(exc, KalshiError) else \
-            f"no answer within --timeout {args.timeout}s"
+        what = str(exc) if isinstance(exc, KalshiError) and str(exc) else "no answer"
+        if args.timeout is not None:
+            what = f"{what} within --timeout {args.timeout}s"
         print(json.dumps({"error": "Timeout", "message": f"{what}; gave up after {attempts} "
                           f"attempt{'s' if attempts != 1 else ''}"}), file=sys.stderr)
         return 1
