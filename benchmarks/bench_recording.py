@@ -48,7 +48,8 @@ def rss_bytes() -> int:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-async def _session(seconds: float, rate: float, compress: str, out: str) -> dict[str, Any]:
+async def _session(seconds: float, rate: float, compress: str, out: str,
+                   record: bool = True) -> dict[str, Any]:
     sim = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "kalshi_margin_stream", "sim", "--markets", *MARKETS,
         "--rate", str(rate / FRAMES_PER_ACTION), stdout=asyncio.subprocess.PIPE)
@@ -59,7 +60,7 @@ async def _session(seconds: float, rate: float, compress: str, out: str) -> dict
         recorder = Recorder(out, compress=compress, rotate_minutes=10)  # type: ignore[arg-type]
         samples: list[tuple[float, int, float]] = []
         async with Client(creds, rest_url=info["rest_url"], ws_url=info["ws_url"],
-                          recorder=recorder, reconcile=False) as client:
+                          recorder=recorder if record else None, reconcile=False) as client:
             subs = [client.subscribe(s) for s in (Books(MARKETS), Trades(MARKETS),
                                                   Tickers(MARKETS))]
 
@@ -80,12 +81,12 @@ async def _session(seconds: float, rate: float, compress: str, out: str) -> dict
                 s = recorder.stats()
                 samples.append((time.monotonic() - start, rss_bytes(), s.lag_p99_ms))
             rss_end = rss_bytes()
-            received = client.session.stats.frames
-            rate_seen = (received - frames_start) / (time.monotonic() - t_start)
+            rate_seen = (client.session.stats.frames - frames_start) / (time.monotonic() - t_start)
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         s = recorder.stats()  # closed: every file flushed, every manifest written
+        received = client.session.stats.frames  # after the close: nothing more arrives
     finally:
         sim.terminate()
         await sim.wait()
@@ -101,10 +102,12 @@ async def _session(seconds: float, rate: float, compress: str, out: str) -> dict
             "rss_samples": [(round(t, 1), r) for t, r, _ in samples], "compress": compress}
 
 
-def run(seconds: float, rate: float = 2000.0, compress: str = "zstd") -> dict[str, Any]:
-    print_header(f"recording: {seconds:.0f} s at ~{rate:,.0f} msg/s, {compress}")
+def run(seconds: float, rate: float = 2000.0, compress: str = "zstd",
+        record: bool = True) -> dict[str, Any]:
+    what = compress if record else "no recorder (the control run)"
+    print_header(f"recording: {seconds:.0f} s at ~{rate:,.0f} msg/s, {what}")
     with tempfile.TemporaryDirectory(prefix="kalshi-bench-rec-") as out:
-        res = asyncio.run(_session(seconds, rate, compress, out))
+        res = asyncio.run(_session(seconds, rate, compress, out, record))
     mib = 2**20
     print_table(["figure", "value"], [
         ["messages received", f"{res['received']:,} ({res['rate']:,.0f}/s)"],
@@ -115,7 +118,7 @@ def run(seconds: float, rate: float = 2000.0, compress: str = "zstd") -> dict[st
         ["writer lag p99 / max", f"{res['lag_p99_ms']:.1f} / {res['lag_max_ms']:.1f} ms"],
         ["RSS start -> end", f"{res['rss_start'] / mib:.1f} -> {res['rss_end'] / mib:.1f} MiB"],
     ])
-    save_results("recording", res)
+    save_results("recording" if record else "recording-control", res)
     return res
 
 
@@ -124,5 +127,7 @@ if __name__ == "__main__":
     p.add_argument("--duration", type=float, default=3600.0, help="seconds (default 3600)")
     p.add_argument("--rate", type=float, default=2000.0, help="messages per second")
     p.add_argument("--compress", choices=["zstd", "gzip", "none"], default="zstd")
+    p.add_argument("--no-recorder", action="store_true",
+                   help="the same client without a recorder: a baseline for the RSS figures")
     a = p.parse_args()
-    run(a.duration, a.rate, a.compress)
+    run(a.duration, a.rate, a.compress, record=not a.no_recorder)
