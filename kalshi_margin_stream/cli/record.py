@@ -69,6 +69,9 @@ def run(args: argparse.Namespace) -> int:
     except KalshiError as exc:
         print(f"record: {exc}", file=sys.stderr)
         return 1
+    except TimeoutError as exc:  # the disk did not take the buffered frames in time
+        print(f"record: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"record: cannot write to {args.output}: {exc}", file=sys.stderr)
         return 1
