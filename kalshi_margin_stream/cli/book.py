@@ -19,7 +19,14 @@ from rich.live import Live
 from ..exceptions import KalshiError
 from ..stream.client import Client
 from ..stream.subscriptions import Books, Subscription, Tickers, Trades
-from .common import StdoutLines, Stopper, non_negative_float, positive_int
+from .common import (
+    AttemptCounter,
+    StdoutLines,
+    Stopper,
+    connect_within,
+    non_negative_float,
+    positive_int,
+)
 from .connection import add_connection_args
 from .stream import consume, credentials_from, open_client
 from .view import BookView
@@ -85,10 +92,16 @@ async def _book(args: argparse.Namespace, creds: Any) -> int:
     view = BookView(markets, depth=args.depth)
     console = make_console()
     with Stopper() as stop:
-        async with open_client(args, creds, reconcile=False) as client:
+        counter = AttemptCounter()
+        async with open_client(args, creds, reconcile=False, recorder=counter) as client:
             subs: list[Subscription[Any]] = [client.subscribe(Books(markets)),
                                              client.subscribe(Trades(markets)),
                                              client.subscribe(Tickers(markets))]
+            problem = await connect_within(client, args.timeout, counter,
+                                           client.endpoints.ws_url)
+            if problem:
+                print(f"book: {problem}", file=sys.stderr)
+                return 1
 
             async def handle(sub: Subscription[Any], item: Any) -> None:
                 view.on_item(sub.spec.channel, item)

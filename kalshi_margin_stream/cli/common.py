@@ -24,12 +24,12 @@ import sys
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import IO, NoReturn
+from typing import IO, Any, NoReturn
 from urllib.parse import urlsplit
 
-__all__ = ["EXIT_INTERRUPTED", "OneLineParser", "StdoutLines", "Stopper", "http_url",
-           "non_negative_float", "plain_decimal", "positive_float", "positive_int",
-           "quiet_broken_stdout", "setup_logging", "ws_url"]
+__all__ = ["EXIT_INTERRUPTED", "AttemptCounter", "OneLineParser", "StdoutLines", "Stopper",
+           "connect_within", "http_url", "non_negative_float", "plain_decimal",
+           "positive_float", "positive_int", "quiet_broken_stdout", "setup_logging", "ws_url"]
 
 EXIT_INTERRUPTED = 130
 LOGGER = "kalshi_margin_stream"
@@ -240,3 +240,56 @@ def no_traceback_on_broken_pipe() -> Iterator[None]:
         yield
     except BrokenPipeError:
         quiet_broken_stdout()
+
+
+class AttemptCounter:
+    """A tap that counts connection attempts (and forwards to a recorder, if any), so
+    a command can say how many it made when ``--timeout`` runs out."""
+
+    def __init__(self, inner: Any = None) -> None:
+        self.inner = inner
+        self.failed = 0
+        self.connected = 0
+        self.last_error: str | None = None
+        if inner is not None:
+            self.frame = inner.frame  # type: ignore[method-assign]  # hot path: no extra call
+
+    def frame(self, conn_id: int, recv_ns: int, data: bytes | str) -> None:
+        pass
+
+    def event(self, conn_id: int, recv_ns: int, kind: str, detail: Any) -> None:
+        if kind == "connect_failed":
+            self.failed += 1
+            self.last_error = str(detail)
+        elif kind == "connected":
+            self.connected += 1
+        if self.inner is not None:
+            self.inner.event(conn_id, recv_ns, kind, detail)
+
+    def start(self) -> None:
+        if self.inner is not None:
+            self.inner.start()
+
+    async def aclose(self) -> None:
+        if self.inner is not None:
+            await self.inner.aclose()
+
+    @property
+    def attempts(self) -> int:
+        return self.failed + self.connected
+
+
+async def connect_within(client: Any, timeout: float | None, counter: AttemptCounter,
+                         url: str) -> str | None:
+    """Wait for the socket for ``timeout`` seconds; the reason it failed, or ``None``."""
+    if timeout is None:
+        return None
+    try:
+        await client.wait_connected(timeout)
+    except TimeoutError:
+        why = f"; last error: {counter.last_error}" if counter.last_error else \
+            " (the server did not complete the handshake)"
+        n = counter.attempts or 1
+        return (f"could not connect to {url} within --timeout {timeout}s after {n} "
+                f"attempt{'s' if n != 1 else ''}{why}")
+    return None

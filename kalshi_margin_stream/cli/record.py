@@ -23,7 +23,14 @@ from typing import Any
 
 from ..exceptions import KalshiError
 from ..recording.recorder import COMPRESSIONS, Recorder, RecorderStats, default_compression
-from .common import Stopper, non_negative_float, positive_float, positive_int
+from .common import (
+    AttemptCounter,
+    Stopper,
+    connect_within,
+    non_negative_float,
+    positive_float,
+    positive_int,
+)
 from .connection import add_connection_args
 from .stream import SPECS, add_channel_args, check_channels, consume, credentials_from, open_client
 
@@ -107,9 +114,15 @@ async def _record(args: argparse.Namespace, creds: Any, recorder: Recorder) -> i
     markets = tuple(args.markets) if args.markets else None
     started = time.monotonic()
     with Stopper() as stop:
-        async with open_client(args, creds, recorder=recorder, reconcile=False,
+        counter = AttemptCounter(recorder)
+        async with open_client(args, creds, recorder=counter, reconcile=False,
                                rest_fallback=False) as client:
             subs = [client.subscribe(SPECS[c](markets)) for c in args.channels]
+            problem = await connect_within(client, args.timeout, counter,
+                                           client.endpoints.ws_url)
+            if problem:
+                print(f"record: {problem}", file=sys.stderr)
+                return 1
 
             async def drain(sub: Any, item: Any) -> None:
                 return None

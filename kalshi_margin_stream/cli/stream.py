@@ -35,7 +35,7 @@ from ..stream.subscriptions import (
     Tickers,
     Trades,
 )
-from .common import StdoutLines, Stopper, non_negative_float
+from .common import AttemptCounter, StdoutLines, Stopper, connect_within, non_negative_float
 from .connection import add_connection_args
 
 __all__ = ["SPECS", "add_parser", "credentials_from", "open_client", "run", "summary_json"]
@@ -140,8 +140,14 @@ async def _stream(args: argparse.Namespace, creds: Credentials) -> int:
     out = StdoutLines()
     with Stopper() as stop:
         try:
-            async with open_client(args, creds) as client:
+            counter = AttemptCounter()
+            async with open_client(args, creds, recorder=counter) as client:
                 subs = [client.subscribe(SPECS[c](markets)) for c in args.channels]
+                problem = await connect_within(client, args.timeout, counter,
+                                               client.endpoints.ws_url)
+                if problem:
+                    print(f"stream: {problem}", file=sys.stderr)
+                    return 1
 
                 async def handle(sub: Subscription[Any], item: Any) -> None:
                     if out.closed:

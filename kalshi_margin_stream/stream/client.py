@@ -54,7 +54,7 @@ from .subscriptions import Spec, Stale, Subscription, ticker_of
 from .transport import TransportName, make_transport
 
 if TYPE_CHECKING:  # --- recorder hook ---
-    from ..recording.recorder import Recorder
+    from .tap import ManagedTap
 
 __all__ = ["Client", "ClientStats"]
 
@@ -123,7 +123,7 @@ class Client:
                  limits: Limits = _LIMITS, rate_limits: RateLimits | None = None,
                  rest_fallback: bool = True, reconcile: bool = True,
                  logger: logging.Logger | None = None,
-                 recorder: Recorder | None = None) -> None:
+                 recorder: ManagedTap | None = None) -> None:
         if not isinstance(credentials, Credentials):
             raise TypeError("credentials must be a Credentials (see Credentials.from_env)")
         base = Endpoints.for_env(env)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-__all__ = ["FrameTap"]
+__all__ = ["FrameTap", "ManagedTap"]
 
 
 class FrameTap(Protocol):
@@ -24,4 +24,15 @@ class FrameTap(Protocol):
     def event(self, conn_id: int, recv_ns: int, kind: str, detail: Any) -> None:
         """``kind`` is ``connected``, ``disconnected``, ``connect_failed`` or ``sent``
         (``detail`` = the command frame as sent); ``detail`` is JSON-encodable."""
+        ...
+
+
+class ManagedTap(FrameTap, Protocol):
+    """A tap the client starts when it opens and closes (flushes) when it closes:
+    what ``Client(recorder=...)`` takes (``recording.Recorder`` is one)."""
+
+    def start(self) -> None:
+        ...
+
+    async def aclose(self) -> None:
         ...

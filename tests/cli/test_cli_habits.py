@@ -145,7 +145,8 @@ async def test_ctrl_c_gives_the_summary_then_130(tmp_path: Path) -> None:
     assert last["type"] == "summary" and last["books"]["KXBTCPERP"]["bids"]
 
 
-async def test_a_silent_server_fails_within_the_timeout_saying_how_many_attempts() -> None:
+async def test_a_silent_server_fails_within_the_timeout_saying_how_many_attempts(
+        tmp_path: Path) -> None:
     held: list[asyncio.StreamWriter] = []
 
     async def accept_and_say_nothing(reader: asyncio.StreamReader,
@@ -160,6 +161,19 @@ async def test_a_silent_server_fails_within_the_timeout_saying_how_many_attempts
         code, _, err = await run_cli("rest", "status", "--rest-url",
                                      f"http://127.0.0.1:{port}/trade-api/v2", "--timeout", "1.5")
         elapsed = loop.time() - t0
+        async with running_simulator(markets=["KXBTCPERP"]) as sim:  # only for a key file
+            key = str(sim.write_private_key(tmp_path / "key.pem"))
+            key_id = sim.key_id
+        for command in (["stream", "--channels", "ticker"],
+                        ["record", "--channels", "ticker", "-o", str(tmp_path / "rec")],
+                        ["book", "--markets", "KXBTCPERP"]):
+            t1 = loop.time()
+            ws_code, _, ws_err = await run_cli(
+                *command, "--ws-url", f"ws://127.0.0.1:{port}/trade-api/ws/v2/margin",
+                "--key-id", key_id, "--private-key", key, "--timeout", "1.5")
+            assert ws_code == 1 and "Traceback" not in ws_err, ws_err
+            assert "within --timeout 1.5s after" in ws_err and "attempt" in ws_err, ws_err
+            assert loop.time() - t1 < 1.5 + 8
     finally:
         for w in held:
             w.close()
