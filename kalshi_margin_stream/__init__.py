@@ -45,6 +45,7 @@ _LAZY: dict[str, str] = {
     "Orders": ".stream.subscriptions",
     "ProtocolError": ".exceptions",
     "RateLimited": ".exceptions",
+    "Recorder": ".recording.recorder",
     "SequenceGap": ".exceptions",
     "Spec": ".stream.subscriptions",
     "Stale": ".stream.subscriptions",
@@ -79,6 +80,7 @@ if TYPE_CHECKING:
         Timeout,
         TransportError,
     )
+    from .recording.recorder import Recorder
     from .stream.client import Client, ClientStats
     from .stream.subscriptions import (
         Books,
@@ -120,6 +122,7 @@ __all__ = [
     "Orders",
     "ProtocolError",
     "RateLimited",
+    "Recorder",
     "SequenceGap",
     "Spec",
     "Stale",
