@@ -154,6 +154,7 @@ class StdoutLines:
 
     def __init__(self, out: IO[bytes] | None = None, capacity: int = 10_000) -> None:
         self.out = out if out is not None else sys.stdout.buffer
+        self._is_stdout = out is None
         self.closed = False
         self._queue: queue.Queue[bytes | None] = queue.Queue(capacity)
         self._thread = threading.Thread(target=self._run, name="stdout", daemon=True)
@@ -180,7 +181,8 @@ class StdoutLines:
             out.flush()
         except (BrokenPipeError, ValueError, OSError):
             self.closed = True
-            quiet_broken_stdout()
+            if self._is_stdout:
+                quiet_broken_stdout()
             with contextlib.suppress(queue.Empty):  # let pending puts and close() go on
                 while True:
                     q.get_nowait()
