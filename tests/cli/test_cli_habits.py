@@ -183,3 +183,17 @@ async def test_a_silent_server_fails_within_the_timeout_saying_how_many_attempts
     message = json.loads(err.strip().splitlines()[-1])["message"]
     assert "attempt" in message and "1.5" in message
     assert elapsed < 1.5 + 8  # interpreter start-up aside, the deadline holds
+
+
+def test_log_options_on_either_side_of_the_sub_command() -> None:
+    from kalshi_margin_stream.cli.connection import fill_defaults
+    from kalshi_margin_stream.cli.main import build_parser
+
+    parser = build_parser()
+    for argv, verbose, level in ((["replay", "x", "-vv"], 2, None),
+                                 (["-v", "replay", "x"], 1, None),
+                                 (["--log-level", "INFO", "rest", "status"], 0, "info"),
+                                 (["rest", "status", "--log-level", "debug"], 0, "debug")):
+        args = parser.parse_args(argv)
+        fill_defaults(args)
+        assert (args.verbose, args.log_level) == (verbose, level), argv
