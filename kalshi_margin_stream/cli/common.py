@@ -29,7 +29,8 @@ from urllib.parse import urlsplit
 
 __all__ = ["EXIT_INTERRUPTED", "AttemptCounter", "OneLineParser", "StdoutLines", "Stopper",
            "connect_within", "http_url", "non_negative_float", "plain_decimal",
-           "positive_float", "positive_int", "quiet_broken_stdout", "setup_logging", "ws_url"]
+           "logging_to_stderr", "positive_float", "positive_int", "quiet_broken_stdout",
+           "setup_logging", "ws_url"]
 
 EXIT_INTERRUPTED = 130
 LOGGER = "kalshi_margin_stream"
@@ -111,6 +112,22 @@ def ws_url(text: str) -> str:
 
 
 # --- logging ------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def logging_to_stderr(verbose: int, level: str | None) -> Iterator[None]:
+    """:func:`setup_logging` for the duration of a command, then put back as it was
+    (``main`` also runs in-process, in tests and embedding programs)."""
+    root = logging.getLogger(LOGGER)
+    runner = logging.getLogger(f"{LOGGER}.stream.runner")
+    saved = (root.handlers[:], root.propagate, root.level, runner.level)
+    setup_logging(verbose, level)
+    try:
+        yield
+    finally:
+        root.handlers[:], root.propagate = saved[0], saved[1]
+        root.setLevel(saved[2])
+        runner.setLevel(saved[3])
+
 
 def setup_logging(verbose: int, level: str | None) -> None:
     """Logs go to stderr. Default: warnings, plus the connection lifecycle (connect

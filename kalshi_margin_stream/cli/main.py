@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from .common import EXIT_INTERRUPTED, OneLineParser, quiet_broken_stdout, setup_logging
+from .common import EXIT_INTERRUPTED, OneLineParser, logging_to_stderr, quiet_broken_stdout
 from .connection import add_connection_args, add_global_args, fill_defaults, propagate
 
 __all__ = ["main"]
@@ -50,10 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     fill_defaults(args)
-    setup_logging(args.verbose, args.log_level)
     try:
-        code: int = args.func(args)
-        sys.stdout.flush()
+        with logging_to_stderr(args.verbose, args.log_level):
+            code: int = args.func(args)
+            sys.stdout.flush()
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `... | head`: the reader has what it wanted

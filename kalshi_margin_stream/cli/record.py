@@ -86,10 +86,11 @@ def run(args: argparse.Namespace) -> int:
 
 def progress_line(s: RecorderStats, rate: float) -> str:
     file = s.current_file.rsplit("/", 1)[-1] if s.current_file else "-"
-    shed = f", SHED {s.shed} (disk behind)" if s.shed else ""
+    shed = f"  SHED {s.shed} (disk behind)" if s.shed else ""
+    queued = f"  buffered {s.queued:,}" if s.queued > 1000 else ""
     return (f"frames {s.frames:,}  {s.bytes_raw / 1e6:,.1f} MB raw, "
             f"{s.bytes_disk / 1e6:,.1f} MB on disk  {rate:,.0f}/s  gaps {s.gaps}  "
-            f"reconnects {s.reconnects}  lag p99 {s.lag_p99_ms:.0f} ms{shed}  {file}")
+            f"reconnects {s.reconnects}  lag p99 {s.lag_p99_ms:.0f} ms{queued}{shed}  {file}")
 
 
 async def _progress(recorder: Recorder, quiet: bool) -> None:

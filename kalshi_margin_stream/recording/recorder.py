@@ -57,6 +57,7 @@ class RecorderStats:
     shed: int
     """Frames dropped because the buffer was full (the disk fell behind)."""
     queued: int
+    """Frames waiting for the writer (``buffer_frames`` at most)."""
     bytes_raw: int
     """Uncompressed bytes of the lines written."""
     bytes_disk: int
@@ -176,6 +177,7 @@ class Recorder:
         self._file_start_ns = 0
         self._seq = 0
         self._last_seq: dict[tuple[int, int], int] = {}
+        self._behind_said = 0.0
         self.error: BaseException | None = None
         """Set when the writer thread failed (a full disk...); frames are then shed."""
 
@@ -266,16 +268,20 @@ class Recorder:
         queue = self._queue
         last_flush = time.monotonic()
         while True:
-            if not queue:
-                if self._closing:
-                    return
-                self._wake.wait(0.005)  # idle: at most 5 ms before a frame is written
-                self._wake.clear()
-            if self._shed != self._shed_written:
+            if self._shed != self._shed_written:  # first, so the last count is never lost
                 shed = self._shed - self._shed_written
                 self._shed_written = self._shed
                 _log.warning("recorder: the disk is behind; %d frames shed", shed)
                 self._write_event(0, time.time_ns(), "shed", shed)
+            if not queue:
+                if self._closing and self._shed == self._shed_written:
+                    return
+                self._wake.wait(0.005)  # idle: at most 5 ms before a frame is written
+                self._wake.clear()
+            if len(queue) > self._cap // 2 and time.monotonic() - self._behind_said > 10:
+                self._behind_said = time.monotonic()  # said before anything has to be shed
+                _log.warning("recorder: the disk is behind: %d of %d buffer places taken",
+                             len(queue), self._cap)
             batch = 0
             while queue and batch < 4096:
                 item = queue.popleft()

@@ -75,7 +75,8 @@ async def test_replay_of_a_faulty_session_gives_the_live_books(tmp_path: Path,
     assert sum(m["gaps"] for m in manifests) >= 1
 
 
-async def test_a_stalled_disk_never_delays_the_reader(tmp_path: Path) -> None:
+async def test_a_stalled_disk_never_delays_the_reader(tmp_path: Path,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
     """While the writer thread is blocked the socket reader keeps up; the overflow is
     shed, counted, written as a ``shed`` event, and nothing else is lost."""
     recorder = Recorder(tmp_path, compress="gzip", buffer_frames=100, rotate_minutes=None)
@@ -114,6 +115,7 @@ async def test_a_stalled_disk_never_delays_the_reader(tmp_path: Path) -> None:
         gate.set()
     s = recorder.stats()
     assert s.written + s.shed == s.frames == client.session.stats.frames
+    assert any("frames shed" in r.getMessage() for r in caplog.records), caplog.records
     records = list(read_records([str(tmp_path)]))
     shed_events = [r for r in records if r.k == "e" and r.e == "shed"]
     assert sum(r.x for r in shed_events) == s.shed
