@@ -70,7 +70,9 @@ async def test_kill_9_mid_run_leaves_every_file_readable(tmp_path: Path, compres
     assert {b["status"] for b in summary["books"].values()} == {"synced"}
 
 
-async def test_record_stops_cleanly_on_sigint_then_replay_from_stdin(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 0)])
+async def test_record_stops_cleanly_on_a_signal_then_replay_from_stdin(
+        tmp_path: Path, sig: int, status: int) -> None:
     out = tmp_path / "rec"
     async with running_simulator(markets=["KXBTCPERP"], rate=300.0) as sim:
         key = sim.write_private_key(tmp_path / "key.pem")
@@ -81,9 +83,9 @@ async def test_record_stops_cleanly_on_sigint_then_replay_from_stdin(tmp_path: P
         await eventually(lambda: any(out.glob("*.jsonl.gz")), timeout=30)
         await eventually(lambda: next(out.glob("*.jsonl.gz")).stat().st_size > 500,
                          timeout=30)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         stdout, stderr = await asyncio.wait_for(proc.communicate(), 30)
-    assert proc.returncode == 130, stderr.decode()
+    assert proc.returncode == status, stderr.decode()
     summary = json.loads(stdout.decode().strip().splitlines()[-1])
     assert summary["type"] == "summary" and summary["shed"] == 0
     assert summary["written"] == summary["frames"] > 0
@@ -132,3 +134,17 @@ async def test_speed_paces_by_the_recorded_receive_times(tmp_path: Path) -> None
     assert slow - fast >= 0.9
     code, _, err = await run_cli("replay", str(path), "--speed", "0")
     assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+async def test_book_off_a_terminal_prints_plain_lines_then_the_summary(tmp_path: Path) -> None:
+    async with running_simulator(markets=["KXBTCPERP", "KXETHPERP"], rate=200.0) as sim:
+        key = sim.write_private_key(tmp_path / "key.pem")
+        code, out, err = await run_cli("book", "--markets", "KXBTCPERP", "KXETHPERP",
+                                       "--duration", "5", *conn_args(sim, key))
+    assert code == 0, err
+    lines = out.splitlines()
+    plain = [x for x in lines if x.startswith("[")]
+    assert plain and "KXBTCPERP synced" in plain[-1] and "\x1b" not in out
+    assert any(x.split()[:1] == ["frames"] for x in lines)  # the summary table
+    frames = int(plain[-1].split(": ", 1)[1].split(" frames")[0])
+    assert any(x.split()[:2] == ["frames", f"{frames:,}"] for x in lines)  # same figure
