@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..core.replay import ReplayReport
 from ..core.session import Session
+from ..recording.format import Record
 from ..recording.reader import ReadStats, RecordingError, paced, read_records
 from ..recording.replay import replay_records
 
@@ -53,28 +55,41 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     stats = ReadStats()
     report = ReplayReport(Session(passive=True))
+    shed = [0]
+
+    def counted(records: Iterable[Record]) -> Iterator[Record]:
+        for rec in records:
+            if rec.k == "e" and rec.e == "shed" and isinstance(rec.x, int):
+                shed[0] += rec.x  # frames the recorder could not write: a hole in the data
+            yield rec
+
     try:
-        replay_records(paced(read_records(args.paths, stats), args.speed), report)
+        replay_records(paced(counted(read_records(args.paths, stats)), args.speed), report)
     except RecordingError as exc:
         print(f"replay: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        _print(args, report, stats)  # the summary of what was replayed so far
+        _print(args, report, stats, shed[0])  # the summary of what was replayed so far
         return 130
-    return _print(args, report, stats)
+    return _print(args, report, stats, shed[0])
 
 
-def _print(args: argparse.Namespace, report: ReplayReport, stats: ReadStats) -> int:
+def _print(args: argparse.Namespace, report: ReplayReport, stats: ReadStats,
+           shed: int) -> int:
     data = report.to_json()
     data["files"] = stats.files
     data["truncated"] = stats.truncated
     data["unreadable_records"] = stats.bad_lines
+    data["shed_while_recording"] = shed
     code = 1 if data["errors"] else 0
     if args.json:
         sys.stdout.write(json.dumps(data) + "\n")
         return code
     print(f"{data['frames']} frames, {data['gaps']} gaps, {data['duplicates']} duplicates, "
           f"{len(data['errors'])} errors, from {len(stats.files)} file(s)")
+    if shed:
+        print(f"  {shed} frames were shed while recording (the disk fell behind): "
+              "the books may differ from the live ones")
     for name in stats.truncated:
         print(f"  {name}: cut short (a crash?): read up to its last complete record")
     for name, count in data["by_type"].items():

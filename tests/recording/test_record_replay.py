@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from kalshi_margin_stream.cli.main import main
 from kalshi_margin_stream.recording.reader import ReadStats, read_records
 from kalshi_margin_stream.recording.recorder import Recorder
 from kalshi_margin_stream.recording.replay import replay_records
@@ -75,8 +76,9 @@ async def test_replay_of_a_faulty_session_gives_the_live_books(tmp_path: Path,
     assert sum(m["gaps"] for m in manifests) >= 1
 
 
-async def test_a_stalled_disk_never_delays_the_reader(tmp_path: Path,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_stalled_disk_never_delays_the_reader(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture,
+        capsys: pytest.CaptureFixture[str]) -> None:
     """While the writer thread is blocked the socket reader keeps up; the overflow is
     shed, counted, written as a ``shed`` event, and nothing else is lost."""
     recorder = Recorder(tmp_path, compress="gzip", buffer_frames=100, rotate_minutes=None)
@@ -121,3 +123,5 @@ async def test_a_stalled_disk_never_delays_the_reader(tmp_path: Path,
     assert sum(r.x for r in shed_events) == s.shed
     manifest = json.loads(next(tmp_path.glob("*.manifest.json")).read_text())
     assert manifest["shed"] == s.shed and manifest["frames"] == s.written
+    assert main(["replay", str(tmp_path), "--json"]) in (0, 1)
+    assert json.loads(capsys.readouterr().out)["shed_while_recording"] == s.shed
