@@ -8,7 +8,6 @@ timestamps). Needs the ``[parquet]`` extra; says so when it is missing.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 from typing import Any
@@ -35,7 +34,9 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if importlib.util.find_spec("pyarrow") is None:
+    try:
+        import pyarrow  # type: ignore[import-untyped,import-not-found,unused-ignore] # noqa: F401
+    except ImportError:
         print("convert: Parquet output needs pyarrow: pip install "
               "'kalshi-margin-stream[parquet]'", file=sys.stderr)
         return 2

@@ -64,10 +64,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"record: {problem}", file=sys.stderr)
         return 2
     try:
-        creds = credentials_from(args)
         recorder = Recorder(args.output, rotate_minutes=args.rotate_minutes,
                             compress=args.compress or default_compression(),
                             buffer_frames=args.buffer_frames)
+        creds = credentials_from(args)
     except (KalshiError, ValueError) as exc:
         print(f"record: {exc}", file=sys.stderr)
         return 2

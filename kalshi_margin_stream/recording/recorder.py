@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import gzip
-import importlib.util
 import logging
 import os
 import threading
@@ -41,9 +40,17 @@ _LAG_SAMPLES = 1 << 16
 _log = logging.getLogger("kalshi_margin_stream.recording")
 
 
+def _have_zstd() -> bool:
+    try:
+        import zstandard  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def default_compression() -> Compression:
     """zstd when the ``zstandard`` package is installed (the ``[record]`` extra), else gzip."""
-    return "zstd" if importlib.util.find_spec("zstandard") is not None else "gzip"
+    return "zstd" if _have_zstd() else "gzip"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +153,7 @@ class Recorder:
         compress = compress or default_compression()
         if compress not in COMPRESSIONS:
             raise ValueError(f"compress must be one of {', '.join(COMPRESSIONS)}")
-        if compress == "zstd" and importlib.util.find_spec("zstandard") is None:
+        if compress == "zstd" and not _have_zstd():
             raise ValueError("zstd needs the zstandard package: "
                              "pip install 'kalshi-margin-stream[record]' (or use gzip)")
         self.directory = Path(directory)

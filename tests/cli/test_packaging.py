@@ -30,3 +30,22 @@ def test_the_client_and_the_cli_do_not_need_the_optional_extras() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def without(module: str, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a fresh interpreter where ``module`` cannot be imported."""
+    code = (f"import sys; sys.modules[{module!r}] = None\n"
+            "from kalshi_margin_stream.cli.main import main\n"
+            f"sys.exit(main({argv!r}))")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_missing_extras_are_named(tmp_path: Path) -> None:
+    out = without("pyarrow", ["convert", str(tmp_path), "--parquet", str(tmp_path / "pq")])
+    assert out.returncode == 2 and "kalshi-margin-stream[parquet]" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    out = without("zstandard", ["record", "--channels", "trade", "-o", str(tmp_path),
+                                "--compress", "zstd", "--key-id", "k", "--private-key",
+                                str(tmp_path / "missing.pem")])
+    assert out.returncode == 2 and "kalshi-margin-stream[record]" in out.stderr
