@@ -27,7 +27,7 @@ from .common import (
     non_negative_float,
     positive_int,
 )
-from .connection import add_connection_args
+from .connection import add_connection_args, add_stream_args
 from .stream import consume, credentials_from, open_client
 from .view import BookView
 
@@ -37,6 +37,7 @@ __all__ = ["add_parser", "make_console", "run", "show"]
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("book", help="a live terminal view of the books")
     add_connection_args(p)
+    add_stream_args(p)
     p.add_argument("--markets", nargs="+", required=True, help="market tickers")
     p.add_argument("--depth", type=positive_int, default=5, help="levels per side (default 5)")
     p.add_argument("--duration", type=non_negative_float, help="stop after this many seconds")

@@ -15,7 +15,8 @@ from typing import Any
 from ..core.auth import ENV_KEY_ID, ENV_KEY_PATH
 from .common import http_url, positive_float, ws_url
 
-__all__ = ["add_connection_args", "add_global_args", "fill_defaults", "propagate"]
+__all__ = ["add_connection_args", "add_global_args", "add_stream_args", "fill_defaults",
+           "propagate"]
 
 _MARK = "_kms_connection"
 DEFAULTS: dict[str, Any] = {
@@ -24,35 +25,42 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def _add(target: Any, p: argparse.ArgumentParser, *flags: str, **kw: Any) -> None:
+    """Add an option unless the parser already has one of its flags (a sub-command
+    that defines its own ``--timeout`` or ``-v`` keeps it)."""
+    if not any(f in p._option_string_actions for f in flags):  # argparse keeps no public map
+        target.add_argument(*flags, default=argparse.SUPPRESS, **kw)
+
+
 def add_connection_args(p: argparse.ArgumentParser) -> None:
-    """``--env``, ``--rest-url``, ``--ws-url``, ``--key-id``, ``--private-key``,
-    ``--timeout``, ``--transport`` (defaults in :data:`DEFAULTS`)."""
+    """``--env``, ``--rest-url``, ``--key-id``, ``--private-key``, ``--timeout``
+    (defaults in :data:`DEFAULTS`); safe to call twice."""
     if getattr(p, _MARK, False):
         return
     setattr(p, _MARK, True)
-    s = argparse.SUPPRESS
     g = p.add_argument_group("connection")
-    g.add_argument("--env", choices=["demo", "prod"], default=s,
-                   help="exchange environment (default demo)")
-    g.add_argument("--rest-url", type=http_url, default=s,
-                   help="REST base URL, e.g. the simulator's (overrides --env)")
-    g.add_argument("--ws-url", type=ws_url, default=s,
-                   help="WebSocket URL, e.g. the simulator's (overrides --env)")
-    g.add_argument("--key-id", default=s, help=f"API key id (default ${ENV_KEY_ID})")
-    g.add_argument("--private-key", metavar="PEM", default=s,
-                   help=f"private key file (default ${ENV_KEY_PATH})")
-    g.add_argument("--timeout", type=positive_float, default=s,
-                   help="seconds: per REST call (all attempts), or to connect")
-    g.add_argument("--transport", choices=["aiohttp", "websockets"], default=s,
-                   help="WebSocket library (default aiohttp)")
+    _add(g, p, "--env", choices=["demo", "prod"], help="exchange environment (default demo)")
+    _add(g, p, "--rest-url", type=http_url,
+         help="REST base URL, e.g. the simulator's (overrides --env)")
+    _add(g, p, "--key-id", help=f"API key id (default ${ENV_KEY_ID})")
+    _add(g, p, "--private-key", metavar="PEM", help=f"private key file (default ${ENV_KEY_PATH})")
+    _add(g, p, "--timeout", type=positive_float,
+         help="seconds: per REST call (all attempts), or to connect")
+
+
+def add_stream_args(p: argparse.ArgumentParser) -> None:
+    """``--ws-url`` and ``--transport``, for the commands that open the WebSocket."""
+    g = p.add_argument_group("websocket")
+    _add(g, p, "--ws-url", type=ws_url,
+         help="WebSocket URL, e.g. the simulator's (overrides --env)")
+    _add(g, p, "--transport", choices=["aiohttp", "websockets"],
+         help="WebSocket library (default aiohttp)")
 
 
 def add_global_args(p: argparse.ArgumentParser) -> None:
-    s = argparse.SUPPRESS
-    p.add_argument("-v", "--verbose", action="count", default=s,
-                   help="more log lines on stderr (-vv: debug)")
-    p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default=s,
-                   type=str.lower, help="log level on stderr")
+    _add(p, p, "-v", "--verbose", action="count", help="more log lines on stderr (-vv: debug)")
+    _add(p, p, "--log-level", choices=["debug", "info", "warning", "error"], type=str.lower,
+         help="log level on stderr")
 
 
 def _children(p: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:

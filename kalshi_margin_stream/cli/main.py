@@ -17,7 +17,13 @@ from collections.abc import Sequence
 
 from .. import __version__
 from .common import EXIT_INTERRUPTED, OneLineParser, logging_to_stderr, quiet_broken_stdout
-from .connection import add_connection_args, add_global_args, fill_defaults, propagate
+from .connection import (
+    add_connection_args,
+    add_global_args,
+    add_stream_args,
+    fill_defaults,
+    propagate,
+)
 
 __all__ = ["main"]
 
@@ -33,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     add_global_args(parser)
     add_connection_args(parser)
+    add_stream_args(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:
         try:

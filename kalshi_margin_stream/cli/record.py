@@ -31,7 +31,7 @@ from .common import (
     positive_float,
     positive_int,
 )
-from .connection import add_connection_args
+from .connection import add_connection_args, add_stream_args
 from .stream import SPECS, add_channel_args, check_channels, consume, credentials_from, open_client
 
 __all__ = ["add_parser", "run"]
@@ -43,6 +43,7 @@ def add_parser(subparsers: Any) -> None:
         description="Record every raw WebSocket frame with its receive time, plus commands, "
                     "acks and connection events, to rotating compressed files in --output.")
     add_connection_args(p)
+    add_stream_args(p)
     add_channel_args(p)
     p.add_argument("--output", "-o", required=True, metavar="DIR", help="directory to write")
     p.add_argument("--rotate-minutes", type=positive_float, default=60.0, metavar="M",

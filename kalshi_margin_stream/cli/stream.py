@@ -36,7 +36,7 @@ from ..stream.subscriptions import (
     Trades,
 )
 from .common import AttemptCounter, StdoutLines, Stopper, connect_within, non_negative_float
-from .connection import add_connection_args
+from .connection import add_connection_args, add_stream_args
 
 __all__ = ["SPECS", "add_parser", "credentials_from", "open_client", "run", "summary_json"]
 
@@ -49,6 +49,7 @@ SPECS: dict[str, type[Spec[Any]]] = {
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("stream", help="stream decoded messages as JSONL")
     add_connection_args(p)
+    add_stream_args(p)
     add_channel_args(p)
     p.add_argument("--duration", type=non_negative_float, help="stop after this many seconds")
     p.add_argument("--json", action="store_true",

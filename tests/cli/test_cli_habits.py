@@ -197,3 +197,23 @@ def test_log_options_on_either_side_of_the_sub_command() -> None:
         args = parser.parse_args(argv)
         fill_defaults(args)
         assert (args.verbose, args.log_level) == (verbose, level), argv
+
+
+def test_a_sub_command_may_define_its_own_option_of_the_same_name() -> None:
+    """Other sub-commands add their own options beside add_connection_args: no clash."""
+    import argparse
+
+    from kalshi_margin_stream.cli.connection import add_connection_args, propagate
+    from kalshi_margin_stream.cli.rest import add_connection_args as old_name
+
+    assert old_name is add_connection_args  # the import path other branches use
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command")
+    p = sub.add_parser("gateway")
+    p.add_argument("--timeout", type=int, default=7)
+    add_connection_args(p)
+    inner = p.add_subparsers(dest="what").add_parser("run")
+    inner.add_argument("-v", action="store_true")
+    propagate(parser)
+    args = parser.parse_args(["gateway", "--rest-url", "http://127.0.0.1:1/x", "run", "-v"])
+    assert args.timeout == 7 and args.v is True and args.rest_url == "http://127.0.0.1:1/x"
