@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import benchmarks.bench_margins as bench_margins
+import benchmarks.bench_recording as bench_recording  # issue 11
 from benchmarks import bench_book, bench_decode, bench_e2e, bench_memory, bench_pipeline
 from benchmarks._common import fmt_ns, fmt_rate, save_results
 
@@ -89,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="run every benchmark")
     p.add_argument("--quick", action="store_true", help="a short pass")
     p.add_argument("--no-peer", action="store_true", help="leave kalshi-sdk out")
+    p.add_argument("--recording-seconds", type=float, default=None,  # issue 11
+                   help="length of the recording benchmark (default 3600; --quick 60; 0 skips)")
     a = p.parse_args(argv)
     peer = not a.no_peer
     t0 = time.monotonic()
@@ -110,6 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         res["memory"] = bench_memory.run(5_000_000, 250_000)
         res["fix"] = bench_fix.run()
     res["margins"] = bench_margins.run(50 if a.quick else 200, 3 if a.quick else 5)
+    rec_s = a.recording_seconds if a.recording_seconds is not None else (60 if a.quick else 3600)
+    if rec_s > 0:  # issue 11: simulator at 2,000 msg/s through Client(recorder=...)
+        res["recording"] = bench_recording.run(rec_s)
     rows = targets(res) + bench_margins.targets(res["margins"])
     print("\n== Targets (issue 6), medians from the runs above")
     width = max(len(t) for t, _, _ in rows) if rows else 10

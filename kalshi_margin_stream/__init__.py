@@ -48,6 +48,7 @@ _LAZY: dict[str, str] = {
     "Orders": ".stream.subscriptions",
     "ProtocolError": ".exceptions",
     "RateLimited": ".exceptions",
+    "Recorder": ".recording.recorder",
     "SequenceGap": ".exceptions",
     "Spec": ".stream.subscriptions",
     "Stale": ".stream.subscriptions",
@@ -85,6 +86,7 @@ if TYPE_CHECKING:
         TransportError,
     )
     from .fix.client import FixClient
+    from .recording.recorder import Recorder
     from .stream.client import Client, ClientStats
     from .stream.subscriptions import (
         Books,
@@ -129,6 +131,7 @@ __all__ = [
     "Orders",
     "ProtocolError",
     "RateLimited",
+    "Recorder",
     "SequenceGap",
     "Spec",
     "Stale",

@@ -3,6 +3,9 @@
 Each subcommand lives in its own module in this package and exposes
 ``add_parser(subparsers)``, which registers its arguments and sets
 ``func=run`` (a callable taking the parsed namespace and returning an exit code).
+Options shared by every command (``--version``, ``-v``/``--log-level``, and the
+connection options of ``connection.py``) are accepted before or after the
+sub-command. Exit statuses are listed in ``common.py``.
 """
 
 from __future__ import annotations
@@ -12,17 +15,32 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from .. import __version__
+from .common import EXIT_INTERRUPTED, OneLineParser, logging_to_stderr, quiet_broken_stdout
+from .connection import (
+    add_connection_args,
+    add_global_args,
+    add_stream_args,
+    fill_defaults,
+    propagate,
+)
+
 __all__ = ["main"]
 
 # Module names under kalshi_margin_stream.cli, in the order --help lists them.
-SUBCOMMANDS = ("demo", "stream", "replay", "sim", "rest", "order", "margins", "fix")
+SUBCOMMANDS = ("demo", "stream", "record", "replay", "convert", "book", "sim", "rest", "order",
+               "margins", "fix")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="kalshi-margin-stream",
         description="Kalshi margin (perpetual futures) client, recorder tools and simulator.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_global_args(parser)
+    add_connection_args(parser)
+    add_stream_args(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:
         try:
@@ -32,16 +50,23 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.add_parser(subparsers)
+    propagate(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    fill_defaults(args)
     try:
-        code: int = args.func(args)
+        with logging_to_stderr(args.verbose, args.log_level):
+            code: int = args.func(args)
+            sys.stdout.flush()
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `... | head`: the reader has what it wanted
+        quiet_broken_stdout()
+        return 0
     return code
 
 

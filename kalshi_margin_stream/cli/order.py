@@ -22,6 +22,7 @@ from typing import Any
 
 from ..exceptions import InvalidRequest
 from ..rest.client import RestClient
+from .common import plain_decimal
 from .rest import add_connection_args, call
 
 __all__ = ["add_parser", "run"]
@@ -165,8 +166,8 @@ def add_parser(subparsers: Any) -> None:
     create = sub.add_parser("create", help="place a limit order")
     create.add_argument("ticker")
     create.add_argument("side", help="bid (buy/long) or ask (sell/short)")
-    create.add_argument("count", help="contracts, e.g. 1")
-    create.add_argument("price", help="dollars per contract, e.g. 8.0961")
+    create.add_argument("count", type=plain_decimal, help="contracts, e.g. 1")
+    create.add_argument("price", type=plain_decimal, help="dollars per contract, e.g. 8.0961")
     create.add_argument("--tif", choices=_TIFS, default="good_till_canceled")
     create.add_argument("--stp", choices=["taker_at_cross", "maker"], default="taker_at_cross")
     create.add_argument("--client-order-id", help="idempotency key (default: a new uuid4)")
@@ -180,14 +181,15 @@ def add_parser(subparsers: Any) -> None:
     amend.add_argument("order_id")
     amend.add_argument("--ticker", required=True)
     amend.add_argument("--side", required=True)
-    amend.add_argument("--price", required=True)
-    amend.add_argument("--count", required=True, help="new total size (filled + resting)")
+    amend.add_argument("--price", type=plain_decimal, required=True)
+    amend.add_argument("--count", type=plain_decimal, required=True,
+                       help="new total size (filled + resting)")
 
     decrease = sub.add_parser("decrease", help="shrink an order, keeping its queue place")
     decrease.add_argument("order_id")
     by_to = decrease.add_mutually_exclusive_group(required=True)
-    by_to.add_argument("--by", help="contracts to remove")
-    by_to.add_argument("--to", help="contracts to leave resting")
+    by_to.add_argument("--by", type=plain_decimal, help="contracts to remove")
+    by_to.add_argument("--to", type=plain_decimal, help="contracts to leave resting")
 
     cancel = sub.add_parser("cancel", help="cancel one order, or --all")
     cancel.add_argument("order_id", nargs="?")

@@ -21,27 +21,20 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import msgspec
 
 from ..core.auth import ENV_KEY_ID, ENV_KEY_PATH, Credentials
 from ..exceptions import CredentialsError, HTTPStatusError, InvalidRequest, KalshiError
 from ..rest.client import RestClient
-from ..rest.transport import REST_URLS
+from ..rest.transport import AiohttpSender, RestRequest, RestResponse
+from ..rest.transport import Timeouts as RestTimeouts
+from .common import quiet_broken_stdout
+from .connection import add_connection_args  # re-exported: other commands import it here
 
 __all__ = ["add_connection_args", "add_parser", "call", "print_json", "run"]
 
 Action = Callable[[RestClient, argparse.Namespace], Awaitable[object]]
-
-
-def add_connection_args(p: argparse.ArgumentParser) -> None:
-    """``--env``, ``--rest-url``, ``--key-id``, ``--private-key``, ``--timeout``."""
-    p.add_argument("--env", choices=sorted(REST_URLS), default="demo",
-                   help="exchange environment (default demo)")
-    p.add_argument("--rest-url", help="REST base URL, e.g. the simulator's (overrides --env)")
-    p.add_argument("--key-id", help=f"API key id (default ${ENV_KEY_ID})")
-    p.add_argument("--private-key", metavar="PEM",
-                   help=f"private key file (default ${ENV_KEY_PATH})")
-    p.add_argument("--timeout", type=float, default=None, help="seconds per request")
 
 
 def _credentials(args: argparse.Namespace) -> Credentials | None:
@@ -79,19 +72,43 @@ def call(args: argparse.Namespace, action: Action, *, private: bool) -> int:
         print(f"{args.command}: {exc}", file=sys.stderr)
         return 2
 
+    attempts = 0
+
     async def main() -> object:
-        async with RestClient(creds, env=args.env, base_url=args.rest_url) as rest:
-            return await action(rest, args)
+        nonlocal attempts
+        async with aiohttp.ClientSession() as http:
+            sender = AiohttpSender(http, RestTimeouts())
+
+            async def counted(request: RestRequest) -> RestResponse:
+                nonlocal attempts
+                attempts += 1
+                return await sender(request)
+
+            async with RestClient(creds, env=args.env, base_url=args.rest_url,
+                                  send=counted) as rest:
+                async with asyncio.timeout(args.timeout):  # all attempts within --timeout
+                    return await action(rest, args)
 
     try:
         result = asyncio.run(main())
+    except TimeoutError as exc:
+        what = str(exc) if isinstance(exc, KalshiError) and str(exc) else "no answer"
+        if args.timeout is not None:
+            what = f"{what} within --timeout {args.timeout}s"
+        print(json.dumps({"error": "Timeout", "message": f"{what}; gave up after {attempts} "
+                          f"attempt{'s' if attempts != 1 else ''}"}), file=sys.stderr)
+        return 1
     except InvalidRequest as exc:
         print(json.dumps(_error_json(exc)), file=sys.stderr)
         return 2
     except KalshiError as exc:
         print(json.dumps(_error_json(exc)), file=sys.stderr)
         return 1
-    print_json(result)
+    try:
+        print_json(result)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `rest ... | head`
+        quiet_broken_stdout()
     return 0
 
 

@@ -14,13 +14,13 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from ..exceptions import CredentialsError
+from .common import Stopper
 
 __all__ = ["add_parser", "run"]
 
@@ -52,7 +52,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.rate < 0:
-        print("sim: --rate must be >= 0", file=sys.stderr)
+        print("sim: --rate must be >= 0 (see --help)", file=sys.stderr)
         return 2
     if not 0 <= args.port <= 65535:
         print("sim: --port must be between 0 and 65535", file=sys.stderr)
@@ -77,10 +77,9 @@ def run(args: argparse.Namespace) -> int:
 async def _serve(args: argparse.Namespace, public_key: bytes | None) -> int:
     from ..sim import Simulator
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stopper = Stopper()
+    stopper.__enter__()
+    stop = stopper.event
     key_path: str | None = None
     try:
         async with Simulator(seed=args.seed, markets=_markets(args.markets), rate=args.rate,
@@ -96,9 +95,8 @@ async def _serve(args: argparse.Namespace, public_key: bytes | None) -> int:
             sys.stdout.flush()
             await stop.wait()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        stopper.__exit__()
         if key_path is not None:
             with contextlib.suppress(OSError):
                 os.unlink(key_path)
-    return 0
+    return stopper.exit_code  # 130 after Ctrl-C, 0 after SIGTERM (common.py)

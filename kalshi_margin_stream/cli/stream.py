@@ -1,19 +1,20 @@
-"""``kalshi-margin-stream stream``: print decoded messages, then a summary.
+"""``kalshi-margin-stream stream``: decoded messages as clean JSONL.
 
 Connects to Kalshi (``--env``) or to explicit URLs (the simulator), subscribes
-to the given channels and markets, prints each update as one JSON line, and at
-the end (``--duration`` or Ctrl-C) prints the statistics and the final books in
-the same shape as ``replay --json``.
+to the given channels and markets, and prints each update as one JSON object a
+line, every one with a ``type`` (``stale`` markers included). Lines are written
+by a thread, so a stdout nobody reads never freezes the socket; a closed stdout
+(``| head``) ends the command quietly with status 0. At the end (``--duration``,
+Ctrl-C) the summary goes to stderr, or with ``--json`` to stdout as a last line
+``{"type": "summary", ...}`` shaped like ``replay --json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import dataclasses
 import json
-import signal
 import sys
 from typing import Any
 
@@ -34,8 +35,10 @@ from ..stream.subscriptions import (
     Tickers,
     Trades,
 )
+from .common import AttemptCounter, StdoutLines, Stopper, connect_within, non_negative_float
+from .connection import add_connection_args, add_stream_args
 
-__all__ = ["add_parser", "run", "summary_json"]
+__all__ = ["SPECS", "add_parser", "credentials_from", "open_client", "run", "summary_json"]
 
 SPECS: dict[str, type[Spec[Any]]] = {
     "orderbook_delta": Books, "ticker": Tickers, "trade": Trades, "fill": Fills,
@@ -44,21 +47,21 @@ SPECS: dict[str, type[Spec[Any]]] = {
 
 
 def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser("stream", help="stream decoded messages from the margin socket")
-    p.add_argument("--env", choices=["demo", "prod"], default="demo")
-    p.add_argument("--rest-url", help="REST base URL (e.g. the simulator's)")
-    p.add_argument("--ws-url", help="WebSocket URL (e.g. the simulator's)")
-    p.add_argument("--key-id", help="API key id (default: $KALSHI_API_KEY_ID)")
-    p.add_argument("--private-key", help="PEM file (default: $KALSHI_PRIVATE_KEY_PATH)")
-    p.add_argument("--channels", nargs="+", choices=CHANNELS, required=True)
-    p.add_argument("--markets", nargs="+", help="market tickers (required for orderbook_delta)")
-    p.add_argument("--duration", type=float, help="stop after this many seconds")
-    p.add_argument("--transport", choices=["aiohttp", "websockets"], default="aiohttp")
+    p = subparsers.add_parser("stream", help="stream decoded messages as JSONL")
+    add_connection_args(p)
+    add_stream_args(p)
+    add_channel_args(p)
+    p.add_argument("--duration", type=non_negative_float, help="stop after this many seconds")
     p.add_argument("--json", action="store_true",
-                   help="print the closing summary as one JSON object (messages are always "
-                        "printed one JSON object a line, unless --quiet)")
+                   help="end stdout with one {\"type\": \"summary\"} line (default: the "
+                        "summary goes to stderr)")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.set_defaults(func=run)
+
+
+def add_channel_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--channels", nargs="+", choices=CHANNELS, required=True)
+    p.add_argument("--markets", nargs="+", help="market tickers (required for orderbook_delta)")
 
 
 def credentials_from(args: argparse.Namespace) -> Credentials:
@@ -67,6 +70,12 @@ def credentials_from(args: argparse.Namespace) -> Credentials:
             raise KalshiError("--key-id and --private-key go together")
         return Credentials.from_pem_file(args.key_id, args.private_key)
     return Credentials.from_env()
+
+
+def open_client(args: argparse.Namespace, creds: Credentials, **kwargs: Any) -> Client:
+    """A ``Client`` for the connection options in ``args``."""
+    return Client(creds, env=args.env, rest_url=args.rest_url, ws_url=args.ws_url,
+                  transport=args.transport, **kwargs)
 
 
 def summary_json(client: Client) -> dict[str, Any]:
@@ -78,9 +87,16 @@ def summary_json(client: Client) -> dict[str, Any]:
     return out
 
 
-def run(args: argparse.Namespace) -> int:
+def check_channels(args: argparse.Namespace) -> str | None:
     if "orderbook_delta" in args.channels and not args.markets:
-        print("stream: orderbook_delta needs --markets", file=sys.stderr)
+        return "orderbook_delta needs --markets"
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    problem = check_channels(args)
+    if problem:
+        print(f"stream: {problem}", file=sys.stderr)
         return 2
     try:
         creds = credentials_from(args)
@@ -94,57 +110,77 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
+async def consume(subs: list[Subscription[Any]], stop: Stopper, duration: float | None,
+                  handle: Any) -> None:
+    """Pump every subscription into ``handle`` until ``stop`` or ``duration``.
+
+    Raises the client's fatal error (a rejected key) if a subscription ends with it.
+    """
+    failure: KalshiError | None = None
+    try:
+        async with asyncio.TaskGroup() as tg:
+            async def pump(sub: Subscription[Any]) -> None:
+                async for item in sub:
+                    await handle(sub, item)
+
+            tasks = [tg.create_task(pump(s)) for s in subs]
+            await stop.wait(duration)
+            for t in tasks:
+                t.cancel()
+    except* KalshiError as group:  # a subscription ended with the client's error
+        first = group.exceptions[0]
+        assert isinstance(first, KalshiError)
+        failure = first
+    if failure is not None:
+        raise failure
+
+
 async def _stream(args: argparse.Namespace, creds: Credentials) -> int:
     markets = tuple(args.markets) if args.markets else None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     encoder = msgspec.json.Encoder()
-    out = sys.stdout
-    async with Client(creds, env=args.env, rest_url=args.rest_url, ws_url=args.ws_url,
-                      transport=args.transport) as client:
-        subs = [client.subscribe(SPECS[c](markets)) for c in args.channels]
-
-        async def pump(sub: Subscription[Any]) -> None:
-            async for item in sub:
-                if args.quiet:
-                    continue
-                if isinstance(item, Stale):
-                    out.write(json.dumps({"stale": msgspec.to_builtins(item)}) + "\n")
-                else:
-                    out.write(encoder.encode(item).decode() + "\n")
-
-        failure: KalshiError | None = None
+    out = StdoutLines()
+    with Stopper() as stop:
         try:
-            async with asyncio.TaskGroup() as tg:
-                tasks = [tg.create_task(pump(s)) for s in subs]
-                try:
-                    async with asyncio.timeout(args.duration):
-                        await stop.wait()
-                except TimeoutError:
-                    pass
-                for t in tasks:
-                    t.cancel()
-        except* KalshiError as group:  # a subscription ended with the client's error
-            first = group.exceptions[0]
-            assert isinstance(first, KalshiError)
-            failure = first
-        if failure is not None:
-            raise failure
-        summary = summary_json(client)
-    if args.json:
-        print(json.dumps(summary, default=str))
-    else:
-        print(f"frames {summary['frames']}, gaps {summary['gaps']}, resyncs "
-              f"{summary['resyncs']}, reconnects {summary['reconnects']}")
+            counter = AttemptCounter()
+            async with open_client(args, creds, recorder=counter) as client:
+                subs = [client.subscribe(SPECS[c](markets)) for c in args.channels]
+                problem = await connect_within(client, args.timeout, counter,
+                                               client.endpoints.ws_url)
+                if problem:
+                    print(f"stream: {problem}", file=sys.stderr)
+                    return 1
+
+                async def handle(sub: Subscription[Any], item: Any) -> None:
+                    if out.closed:
+                        stop.set()  # the reader went away: end quietly
+                        return
+                    if args.quiet:
+                        return
+                    if isinstance(item, Stale):
+                        line = encoder.encode({"type": "stale", **msgspec.to_builtins(item)})
+                    else:
+                        line = encoder.encode(item)
+                    await out.put(line + b"\n")
+
+                await consume(subs, stop, args.duration, handle)
+                summary = summary_json(client)
+            if args.json and not out.closed:
+                await out.put(json.dumps({"type": "summary", **summary}, default=str).encode()
+                              + b"\n")
+        finally:
+            await out.aclose()
+    if out.closed:
+        return 0
+    if not args.json:
+        err = sys.stderr
+        err.write(f"frames {summary['frames']}, gaps {summary['gaps']}, resyncs "
+                  f"{summary['resyncs']}, reconnects {summary['reconnects']}\n")
         for ticker, book in summary["books"].items():
             bid = book["bids"][0] if book["bids"] else None
             ask = book["asks"][0] if book["asks"] else None
-            print(f"  {ticker} [{book['status']}]: bid {bid} ask {ask}")
+            err.write(f"  {ticker} [{book['status']}]: bid {bid} ask {ask}\n")
     if summary["connections"] == 0:
         print("stream: the WebSocket never connected (check --ws-url / --env); see the "
               "log above", file=sys.stderr)
         return 1
-    return 0
+    return stop.exit_code

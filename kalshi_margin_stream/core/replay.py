@@ -35,9 +35,22 @@ class ReplayReport:
             "gaps": stats.gaps,
             "duplicates": stats.duplicates,
             "errors": [{"line": line, "reason": reason} for line, reason in self.errors],
-            "books": {ticker: book.to_json_levels()
+            "books": {ticker: dict(book.to_json_levels(), status=book.status.value)
                       for ticker, book in sorted(self.session.books.items())},
         }
+
+    def feed(self, number: int, frame: bytes | str) -> None:
+        """Run one frame through the session; ``number`` names it in errors."""
+        self.frames += 1
+        for event in self.session.receive_frame(frame):
+            if isinstance(event, FrameError):
+                where = f" ({event.type})" if event.type else ""
+                self.errors.append((number, f"cannot decode frame{where} at {event.path}: "
+                                            f"{event.reason}"))
+            elif isinstance(event, CommandFailed):
+                self.errors.append((number, f"server error {event.code}: {event.message}"))
+            elif isinstance(event, Resyncing) and event.reason.startswith(("desync", "bad")):
+                self.errors.append((number, f"{', '.join(event.tickers)}: {event.reason}"))
 
 
 def replay_lines(lines: Iterable[bytes | str]) -> ReplayReport:
@@ -47,14 +60,5 @@ def replay_lines(lines: Iterable[bytes | str]) -> ReplayReport:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        report.frames += 1
-        for event in session.receive_frame(line):
-            if isinstance(event, FrameError):
-                where = f" ({event.type})" if event.type else ""
-                report.errors.append((number, f"cannot decode frame{where} at {event.path}: "
-                                              f"{event.reason}"))
-            elif isinstance(event, CommandFailed):
-                report.errors.append((number, f"server error {event.code}: {event.message}"))
-            elif isinstance(event, Resyncing) and event.reason.startswith(("desync", "bad")):
-                report.errors.append((number, f"{', '.join(event.tickers)}: {event.reason}"))
+        report.feed(number, line)
     return report

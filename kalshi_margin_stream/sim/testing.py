@@ -18,11 +18,10 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 import msgspec
-from websockets.asyncio.client import ClientConnection, connect
 
 from ..core.auth import Credentials
 from ..core.rest_models import (
@@ -41,6 +40,9 @@ from .engine import Exchange
 from .server import WS_PATH, Simulator
 
 T = TypeVar("T")
+
+if TYPE_CHECKING:  # the [websockets] extra; imported when a raw client is opened
+    from websockets.asyncio.client import ClientConnection
 
 __all__ = [
     "TEST_DEFAULTS",
@@ -189,6 +191,8 @@ class Ws:
 async def open_ws(sim: Simulator, creds: Credentials | None = None) -> Ws:
     c = creds or sim.credentials
     assert c is not None
+    from websockets.asyncio.client import connect
+
     # max_queue=None: a test that stops reading must not block the closing handshake.
     conn = await connect(sim.ws_url, additional_headers=ws_headers(c), open_timeout=5,
                          max_queue=None, close_timeout=2)

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
 import aiohttp
 
@@ -53,6 +53,9 @@ from .rest_sync import RestSync
 from .runner import ConnectionState, StreamRunner
 from .subscriptions import Spec, Stale, Subscription, ticker_of
 from .transport import TransportName, make_transport
+
+if TYPE_CHECKING:  # --- recorder hook ---
+    from .tap import ManagedTap
 
 __all__ = ["Client", "ClientStats"]
 
@@ -111,6 +114,8 @@ class Client:
         rest_fallback: poll REST for books and account while the socket is down.
         reconcile: read the account over REST at start, after reconnects, periodically.
         logger: defaults to ``logging.getLogger("kalshi_margin_stream.stream.runner")``.
+        recorder: records every raw frame, command and connection event
+            (``recording.Recorder``); started on enter, flushed and closed on exit.
     """
 
     def __init__(self, credentials: Credentials, *, env: Literal["demo", "prod"] = "demo",
@@ -118,7 +123,8 @@ class Client:
                  transport: TransportName = "aiohttp", timeouts: Timeouts = _TIMEOUTS,
                  limits: Limits = _LIMITS, rate_limits: RateLimits | None = None,
                  rest_fallback: bool = True, reconcile: bool = True,
-                 logger: logging.Logger | None = None) -> None:
+                 logger: logging.Logger | None = None,
+                 recorder: ManagedTap | None = None) -> None:
         if not isinstance(credentials, Credentials):
             raise TypeError("credentials must be a Credentials (see Credentials.from_env)")
         base = Endpoints.for_env(env)
@@ -152,6 +158,7 @@ class Client:
         self.data_silences = 0
         self._sub_counter = 0
         self._subscribe_retries: dict[str, int] = {}
+        self._recorder = recorder
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -177,7 +184,10 @@ class Client:
                 session=self.session, transport=transport, credentials=self.credentials,
                 ws_url=self.endpoints.ws_url, on_events=self._route,
                 on_state=self._on_state, timeouts=self.timeouts, limits=self.limits,
-                logger=self.log)
+                logger=self.log, tap=self._recorder)
+            if self._recorder is not None:  # --- recorder hook ---
+                self._recorder.start()
+                stack.push_async_callback(self._recorder.aclose)
             self._sync = RestSync(self._rest, self.session, self.margin_state, self.limits,
                                   logger=self.log, reconcile=self._reconcile,
                                   fallback=self._rest_fallback, deliver=self._deliver_rest)

@@ -29,6 +29,7 @@ from ..core.events import Event
 from ..core.session import Session
 from ..exceptions import AuthError, ConnectError, ConnectionLost
 from .latency import Histogram
+from .tap import FrameTap
 from .transport import Connection, Transport
 
 __all__ = ["ConnectionState", "StreamRunner"]
@@ -48,7 +49,7 @@ class StreamRunner:
                  ws_url: str, on_events: Callable[[list[Event]], None],
                  on_state: Callable[[ConnectionState], None], timeouts: Timeouts,
                  limits: Limits, logger: logging.Logger, rng: random.Random | None = None,
-                 backoff: Backoff | None = None) -> None:
+                 backoff: Backoff | None = None, tap: FrameTap | None = None) -> None:
         self.session = session
         self.transport = transport
         self.credentials = credentials
@@ -68,6 +69,8 @@ class StreamRunner:
         self.processing = Histogram()
         """Microseconds in the core per frame (decode, sequence, apply, route); one in 16."""
         self._conn: Connection | None = None
+        self.tap = tap
+        """Sees raw frames, sent commands, connection events (``stream/tap.py``)."""
 
     def _set_state(self, state: ConnectionState) -> None:
         self.state = state
@@ -82,6 +85,9 @@ class StreamRunner:
             except ConnectError as exc:
                 delay = self.backoff.next_delay()
                 self.log.info("connect failed (%s); retrying in %.2fs", exc, delay)
+                if self.tap is not None:  # --- tap ---
+                    self.tap.event(self.connections + 1, time.time_ns(), "connect_failed",
+                                   str(exc))
                 self._set_state(ConnectionState.DISCONNECTED)
                 await asyncio.sleep(delay)
                 continue
@@ -93,6 +99,8 @@ class StreamRunner:
             finally:
                 self._conn = None
                 self.session.connection_lost()
+                if self.tap is not None:  # --- tap ---
+                    self.tap.event(self.connections, time.time_ns(), "disconnected", None)
                 self._set_state(ConnectionState.DISCONNECTED)
                 await asyncio.shield(conn.close())
             if time.monotonic() - opened >= self.limits.backoff_reset_after:
@@ -119,6 +127,8 @@ class StreamRunner:
         self.last_frame = time.monotonic()
         self.resync_since = None
         session.connection_opened()
+        if self.tap is not None:  # --- tap ---
+            self.tap.event(self.connections, time.time_ns(), "connected", self.ws_url)
         self._set_state(ConnectionState.CONNECTED)
         self.log.info("connected to %s", self.ws_url)
         await self._flush(conn)
@@ -141,8 +151,11 @@ class StreamRunner:
         record = self.processing.record
         queued = session.outbox  # the live list: checking it allocates nothing
         n = 0
+        tap, conn_id, now_ns = self.tap, self.connections, time.time_ns
         while True:
             frame = await recv()
+            if tap is not None:  # --- tap ---
+                tap.frame(conn_id, now_ns(), frame)
             n += 1
             if n & 15:
                 events = receive(frame)
@@ -155,11 +168,12 @@ class StreamRunner:
                     on_events(events)
                 record((perf() - t0) // 1000)
             if queued:
-                for data in session.data_to_send():
-                    await conn.send(data)
+                await self._flush(conn)
 
     async def _flush(self, conn: Connection) -> None:
         for data in self.session.data_to_send():
+            if self.tap is not None:  # --- tap ---
+                self.tap.event(self.connections, time.time_ns(), "sent", data.decode())
             await conn.send(data)
 
     async def send_pending(self) -> None:

@@ -33,6 +33,7 @@ async def test_stream_prints_messages_and_a_replay_shaped_summary(tmp_path: Path
     summary = json.loads(lines[-1])
     messages = [json.loads(x) for x in lines[:-1]]
     assert messages[0]["type"] == "orderbook_snapshot"
+    assert summary["type"] == "summary" and all("type" in m for m in messages)
     assert {"frames", "gaps", "duplicates", "resyncs", "reconnects", "books",
             "processing_us"} <= set(summary)
     book = summary["books"]["KXBTCPERP"]
@@ -65,3 +66,4 @@ async def test_stream_fails_clearly_on_a_rejected_key_or_a_dead_socket(tmp_path:
         code, _, err = await run_cli("stream", "--ws-url", dead, "--key-id", sim.key_id,
                                      *common)
         assert code == 1 and "never connected" in err and "Traceback" not in err
+        assert "connect failed" in err  # says why while it retries, by default

@@ -65,7 +65,13 @@ def make_transport(name: TransportName, *, session: aiohttp.ClientSession | None
                                 ping_interval=ping_interval, close_timeout=close_timeout,
                                 max_message_size=max_message_size, compression=compression)
     if name == "websockets":
-        from .websockets_ws import WebsocketsTransport
+        try:
+            from .websockets_ws import WebsocketsTransport
+        except ImportError as exc:
+            if exc.name is None or not exc.name.startswith("websockets"):
+                raise
+            raise ValueError("the websockets transport needs the websockets package: "
+                             "pip install 'kalshi-margin-stream[websockets]'") from None
         return WebsocketsTransport(connect_timeout=connect_timeout,
                                    ping_interval=ping_interval, close_timeout=close_timeout,
                                    max_message_size=max_message_size, compression=compression)

@@ -1,0 +1,77 @@
+"""The book view fits the terminal: no wrapped or overlong row at 80×24 or 200×60."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from kalshi_margin_stream.cli.common import Stopper
+from kalshi_margin_stream.cli.view import BookView
+from kalshi_margin_stream.stream.subscriptions import Books, Subscription, Tickers, Trades
+from kalshi_margin_stream.testing import MARKETS, books_match, eventually, sim_and_client
+
+TICKERS = (*MARKETS, "KXSOLPERP")
+
+
+async def feed(view: BookView, sub: Subscription[Any]) -> None:
+    async for item in sub:
+        view.on_item(sub.spec.channel, item)
+
+
+@pytest.mark.parametrize(("width", "height"), [(80, 24), (200, 60)])
+async def test_book_view_fits_the_terminal(width: int, height: int) -> None:
+    view = BookView(TICKERS, depth=8)
+    async with sim_and_client(sim_kw={"markets": list(TICKERS)}) as (sim, client):
+        subs = [client.subscribe(Books(TICKERS)), client.subscribe(Trades(TICKERS)),
+                client.subscribe(Tickers(TICKERS))]
+        tasks = [asyncio.ensure_future(feed(view, s)) for s in subs]
+        await eventually(lambda: books_match(sim, client, list(TICKERS)))
+        sim.step_flow(300)
+        await eventually(lambda: len(view.tape) >= 3 and len(view.tickers) == len(TICKERS)
+                         and books_match(sim, client, list(TICKERS)))
+        for i in range(8):
+            view.note(f"event {i}: " + "a long note that would wrap on a narrow terminal " * 4)
+        console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                          color_system=None, record=True, legacy_windows=False)
+        console.print(view.renderable(client, width, height), crop=True)
+        text = console.export_text()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    lines = text.rstrip("\n").split("\n")
+    assert all(len(line) <= width for line in lines), max(map(len, lines))
+    assert len(lines) <= height
+    shown = [t for t in TICKERS if t in text]
+    assert shown == list(TICKERS)  # every market fits on both sizes
+    best_bid = client.book(TICKERS[0]).best_bid()  # type: ignore[union-attr]
+    assert best_bid is not None and str(best_bid[0]) in text
+    if width >= 200:  # wide: markets side by side, so a row holds two of them
+        assert any(TICKERS[0] in line and TICKERS[1] in line for line in lines)
+
+
+async def test_plain_lines_and_the_summary_share_their_figures() -> None:
+    view = BookView(tuple(MARKETS))
+    out = io.StringIO()
+    console = Console(file=out, width=160, color_system=None)
+    async with sim_and_client() as (sim, client):
+        sub = client.subscribe(Books(tuple(MARKETS)))
+        task = asyncio.ensure_future(feed(view, sub))
+        await eventually(lambda: books_match(sim, client, MARKETS))
+        sim.step_flow(100)
+        await eventually(lambda: books_match(sim, client, MARKETS))
+        with Stopper() as stop:
+            stop.set()
+        view.freeze(client)
+        line = view.plain_line(client)
+        sim.step_flow(100)  # more frames after the freeze change neither
+        await eventually(lambda: books_match(sim, client, MARKETS))
+        view.summary(client, console)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    frames = view.final["frames"]  # type: ignore[index]
+    assert f"{frames} frames" in line
+    assert any(row.split()[:2] == ["frames", f"{frames:,}"] for row in out.getvalue().splitlines())

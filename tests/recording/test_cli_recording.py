@@ -1,0 +1,150 @@
+"""The recording commands as a user runs them: subprocesses, loopback, real signals."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from kalshi_margin_stream.recording.reader import ReadStats, read_records
+from kalshi_margin_stream.sim.testing import running_simulator
+from kalshi_margin_stream.testing import eventually
+
+CLI = [sys.executable, "-m", "kalshi_margin_stream"]
+WS = Path(__file__).parents[1] / "data" / "ws"
+
+
+async def run_cli(*args: str, timeout: float = 60) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *CLI, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def conn_args(sim: object, key: Path) -> list[str]:
+    return ["--rest-url", sim.rest_url, "--ws-url", sim.ws_url,  # type: ignore[attr-defined]
+            "--key-id", sim.key_id, "--private-key", str(key)]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("compress", ["zstd", "gzip"])
+async def test_kill_9_mid_run_leaves_every_file_readable(tmp_path: Path, compress: str) -> None:
+    out = tmp_path / "rec"
+    async with running_simulator(markets=["KXBTCPERP", "KXETHPERP"], rate=400.0) as sim:
+        key = sim.write_private_key(tmp_path / "key.pem")
+        proc = await asyncio.create_subprocess_exec(
+            *CLI, "record", *conn_args(sim, key), "--channels", "orderbook_delta", "trade",
+            "--markets", "KXBTCPERP", "KXETHPERP", "--output", str(out), "--compress",
+            compress, "--rotate-minutes", "0.01", "--quiet",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        try:
+            # At least two closed files and a third open one with flushed data in it.
+            def ready() -> bool:
+                files = sorted(p for p in out.glob("*.jsonl*") if "manifest" not in p.name)
+                return len(files) >= 3 and files[-1].stat().st_size > 100
+            await eventually(ready, timeout=30)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            await proc.wait()
+            assert proc.stderr is not None
+            await proc.stderr.read()
+    files = sorted(p for p in out.glob("*.jsonl*") if "manifest" not in p.name)
+    manifests = {p.name.removesuffix(".manifest.json") for p in out.glob("*.manifest.json")}
+    assert len(manifests) >= 2
+    for f in files:  # each file on its own: readable, with frames in it
+        stats = ReadStats()
+        records = list(read_records([str(f)], stats))
+        assert any(r.k == "f" for r in records), f
+        if f.name in manifests:  # closed before the kill: whole, and as its manifest says
+            m = json.loads((out / f"{f.name}.manifest.json").read_text())
+            assert stats.truncated == [] and stats.bad_lines == 0
+            assert m["frames"] == sum(1 for r in records if r.k == "f")
+    code, text, err = await run_cli("replay", str(out), "--json")
+    assert code == 0, err
+    summary = json.loads(text)
+    assert summary["errors"] == [] and len(summary["files"]) == len(files)
+    assert {b["status"] for b in summary["books"].values()} == {"synced"}
+
+
+@pytest.mark.parametrize(("sig", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 0)])
+async def test_record_stops_cleanly_on_a_signal_then_replay_from_stdin(
+        tmp_path: Path, sig: int, status: int) -> None:
+    out = tmp_path / "rec"
+    async with running_simulator(markets=["KXBTCPERP"], rate=300.0) as sim:
+        key = sim.write_private_key(tmp_path / "key.pem")
+        proc = await asyncio.create_subprocess_exec(
+            *CLI, "record", "--channels", "orderbook_delta", "--markets", "KXBTCPERP",
+            "--output", str(out), "--compress", "gzip", *conn_args(sim, key), "--json",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        await eventually(lambda: any(out.glob("*.jsonl.gz")), timeout=30)
+        await eventually(lambda: next(out.glob("*.jsonl.gz")).stat().st_size > 500,
+                         timeout=30)
+        proc.send_signal(sig)
+        stdout, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == status, stderr.decode()
+    summary = json.loads(stdout.decode().strip().splitlines()[-1])
+    assert summary["type"] == "summary" and summary["shed"] == 0
+    assert summary["written"] == summary["frames"] > 0
+    assert "frames in 1 file" in stderr.decode() and "Traceback" not in stderr.decode()
+    (rec,) = out.glob("*.jsonl.gz")
+    manifest = json.loads((out / f"{rec.name}.manifest.json").read_text())
+    assert manifest["frames"] == summary["frames"]
+    proc = await asyncio.create_subprocess_exec(
+        *CLI, "replay", "-", "--json", stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    stdout, stderr = await asyncio.wait_for(proc.communicate(rec.read_bytes()), 60)
+    assert proc.returncode == 0, stderr.decode()
+    assert json.loads(stdout)["frames"] == summary["frames"]
+
+
+async def test_replay_marks_a_book_left_by_a_malformed_delta_untrusted(tmp_path: Path) -> None:
+    frames = (WS / "ws__public_orderbook_ticker.jsonl").read_text().splitlines()
+    last_delta = max(i for i, x in enumerate(frames) if '"type":"orderbook_delta"' in x)
+    bad = json.loads(frames[last_delta])
+    bad["seq"] += 1
+    bad["msg"]["delta"] = "lots"
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(frames[:last_delta + 1] + [json.dumps(bad)]) + "\n")
+    code, out, _ = await run_cli("replay", str(path), "--json")
+    summary = json.loads(out)
+    assert code == 1 and summary["errors"]
+    assert summary["books"]["KXBTCPERP1"]["status"] == "resyncing"
+    code, out, _ = await run_cli("replay", str(path))
+    assert code == 1 and "KXBTCPERP1 [resyncing]" in out
+
+
+async def test_speed_paces_by_the_recorded_receive_times(tmp_path: Path) -> None:
+    lines = [json.dumps({"k": "f", "ns": 1_000_000_000 + i * 100_000_000, "c": 1,
+                         "d": json.dumps({"type": "ticker_v2", "sid": 1, "msg": {}})})
+             for i in range(6)]  # 0.5 s of recording
+    path = tmp_path / "r.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    code, _, err = await run_cli("replay", str(path), "--speed", "0.5")  # 1 s at half speed
+    slow = loop.time() - t0
+    t0 = loop.time()
+    code2, _, _ = await run_cli("replay", str(path), "--speed", "max")
+    fast = loop.time() - t0
+    assert code == code2 == 0, err
+    assert slow - fast >= 0.9
+    code, _, err = await run_cli("replay", str(path), "--speed", "0")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+async def test_book_off_a_terminal_prints_plain_lines_then_the_summary(tmp_path: Path) -> None:
+    async with running_simulator(markets=["KXBTCPERP", "KXETHPERP"], rate=200.0) as sim:
+        key = sim.write_private_key(tmp_path / "key.pem")
+        code, out, err = await run_cli("book", "--markets", "KXBTCPERP", "KXETHPERP",
+                                       "--duration", "5", *conn_args(sim, key))
+    assert code == 0, err
+    lines = out.splitlines()
+    plain = [x for x in lines if x.startswith("[")]
+    assert plain and "KXBTCPERP synced" in plain[-1] and "\x1b" not in out
+    assert any(x.split()[:1] == ["frames"] for x in lines)  # the summary table
+    frames = int(plain[-1].split(": ", 1)[1].split(" frames")[0])
+    assert any(x.split()[:2] == ["frames", f"{frames:,}"] for x in lines)  # same figure
