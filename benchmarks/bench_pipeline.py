@@ -36,7 +36,7 @@ from benchmarks._common import (
 )
 from kalshi_margin_stream.core.book import BookStatus
 from kalshi_margin_stream.core.messages import ServerMessage
-from kalshi_margin_stream.core.session import Session
+from kalshi_margin_stream.core.replay import PassiveSession
 
 __all__ = ["main", "run", "split_streams"]
 
@@ -48,7 +48,7 @@ def split_streams(frames: Sequence[bytes]) -> tuple[list[bytes], list[bytes]]:
     return snaps, deltas
 
 
-def _check(session: Session, frames: int) -> None:
+def _check(session: PassiveSession, frames: int) -> None:
     """A harness that lost sync would time the wrong path: refuse to report it."""
     st = session.stats
     if st.frames != frames or st.gaps or st.desyncs or st.decode_errors or st.orphans:
@@ -58,10 +58,10 @@ def _check(session: Session, frames: int) -> None:
 
 
 def _ours(frames: Sequence[bytes], prime: Sequence[bytes], repeats: int) -> dict[str, Any]:
-    sessions: list[Session] = []
+    sessions: list[PassiveSession] = []
 
     def run() -> int:
-        session = Session(passive=True)
+        session = PassiveSession()
         for f in prime:
             session.receive_frame(f)
         sessions.append(session)

@@ -55,11 +55,11 @@ def profile(fn: Callable[[], object], top: int = 20, use_pyinstrument: bool = Tr
 
 
 def _core(frames: int) -> Callable[[], object]:
-    from kalshi_margin_stream.core.session import Session
+    from kalshi_margin_stream.core.replay import PassiveSession
     data = generate_data.frames(frames)
 
     def run() -> object:
-        session = Session(passive=True)
+        session = PassiveSession()
         receive = session.receive_frame
         for f in data:
             receive(f)

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from ..exceptions import BookDesync
@@ -124,6 +124,8 @@ class OrderBook:
                                                                                   Decimal]:
         side: dict[Decimal, Decimal] = {}
         for price, size in levels:
+            if not (price.is_finite() and size.is_finite()):
+                raise BookDesync(self.ticker, f"non-finite level {size} at {price} in snapshot")
             if size > _ZERO:
                 if not (size < _HUGE and price.is_finite()):
                     raise BookDesync(self.ticker, f"absurd level {size} at {price} in snapshot")
@@ -151,27 +153,32 @@ class OrderBook:
         key = self._intern.get(str(price))
         if key is None:
             key = self._intern_price(price)
-        old = levels.get(key)
-        if old is None:
-            if delta > _ZERO:
-                if not (delta < _HUGE and key.is_finite()):
-                    raise BookDesync(self.ticker, f"absurd {side} level {delta} at {price}")
-                self._check_cross(side, key)
-                levels[key] = delta
-                insort(prices, key)
-            elif delta < _ZERO:
-                raise BookDesync(self.ticker, f"delta {delta} on empty {side} level {price}")
-            return
-        new = old + delta
-        if _ZERO < new < _HUGE:
-            levels[key] = new
-        elif new == _ZERO:
-            del levels[key]
-            del prices[bisect_left(prices, key)]
-        else:
-            raise BookDesync(self.ticker, f"{side} level {price} would be {new}")
+        try:
+            old = levels.get(key)
+            if old is None:
+                if delta > _ZERO:
+                    if not (delta < _HUGE and key.is_finite()):
+                        raise BookDesync(self.ticker, f"absurd {side} level {delta} at {price}")
+                    self._check_cross(side, key)
+                    levels[key] = delta
+                    insort(prices, key)
+                elif delta < _ZERO:
+                    raise BookDesync(self.ticker, f"delta {delta} on empty {side} level {price}")
+                return
+            new = old + delta
+            if _ZERO < new < _HUGE:
+                levels[key] = new
+            elif new == _ZERO:
+                del levels[key]
+                del prices[bisect_left(prices, key)]
+            else:
+                raise BookDesync(self.ticker, f"{side} level {price} would be {new}")
+        except InvalidOperation:  # a NaN delta: the peer's value, never applied
+            raise BookDesync(self.ticker, f"{side} delta {delta} at {price}") from None
 
     def _intern_price(self, price: Decimal) -> Decimal:
+        if not price.is_finite():
+            raise BookDesync(self.ticker, f"non-finite price {price}")
         intern = self._intern
         if len(intern) > _INTERN_SLACK + 4 * (len(self._bids) + len(self._asks)):
             intern.clear()

@@ -43,8 +43,24 @@ Terminal errors 10, 17 and 25 on a sid kill the subscription: books go
 sid and marks every book ``STALE``; :meth:`connection_opened` queues the full
 resubscription.
 
-``passive=True`` is for replaying recordings: no commands are queued, and
-subscriptions seen in the frames are adopted.
+Delivery. Every data message is checked against the sid it came on, so the
+session already knows its channel and market: with a ``sink`` the session hands
+each data message to ``sink(channel, ticker, msg)`` (the shell's router) and
+returns only the control events (a data message that follows control events of
+the same frame comes back after them as :class:`Routed`, to keep the order);
+without one (tests, replays) data messages are returned in the event list like
+everything else.
+
+Errors. Only the peer's mistakes become :class:`FrameError` (a frame that does
+not decode) or a resync (a value a book cannot take, e.g. ``"NaN"``: the book
+raises :class:`BookDesync`). Our own ``TypeError``/``ValueError`` propagate:
+they are bugs, not traffic.
+
+The replay (passive) mode is its own small class, :class:`~.replay.PassiveSession`.
+
+Size: this module is over 400 lines because the command answers and the data
+path share the sid table and the books; splitting them would put one state
+machine in two files.
 """
 
 from __future__ import annotations
@@ -68,6 +84,7 @@ from .events import (
     MarketsUpdated,
     NeedsBackfill,
     Resyncing,
+    Routed,
     SubscriptionsListed,
 )
 from .messages import (
@@ -87,7 +104,10 @@ from .messages import (
 )
 from .sequencing import ACCEPT, DUPLICATE, SeqTracker
 
-__all__ = ["TERMINAL_ERROR_CODES", "ChannelState", "Session", "SessionStats"]
+__all__ = ["TERMINAL_ERROR_CODES", "ChannelState", "DataSink", "Session", "SessionStats"]
+
+DataSink = Callable[[str, str, Any], None]
+"""``sink(channel, ticker, msg)``: where data messages go when the shell routes them."""
 
 BOOK = "orderbook_delta"
 _SYNCED = BookStatus.SYNCED
@@ -95,10 +115,6 @@ _RESYNCING = BookStatus.RESYNCING
 TERMINAL_ERROR_CODES = frozenset({10, 17, 25})
 """Error codes after which a subscription is dead and must be re-made."""
 _BACKFILL_CHANNELS = frozenset({"trade", "order_group_updates"})
-_CHANNEL_OF_TYPE = {
-    OrderbookSnapshot: BOOK, OrderbookDelta: BOOK, Ticker: "ticker", Trade: "trade",
-    Fill: "fill", UserOrder: "user_orders", OrderGroupUpdates: "order_group_updates",
-}
 
 
 @dataclass
@@ -146,18 +162,26 @@ class SessionStats:
 
 
 class Session:
-    """Subscriptions, sequencing and books for one logical stream (see module doc)."""
+    """Subscriptions, sequencing and books for one logical stream (see module doc).
 
-    def __init__(self, *, passive: bool = False) -> None:
-        self.passive = passive
+    Args:
+        sink: ``sink(channel, ticker, msg)`` receives every data message (``None``:
+            data messages are returned by :meth:`receive_frame` instead).
+    """
+
+    passive = False
+    """True for :class:`~.replay.PassiveSession` (no commands, adopts what it sees)."""
+
+    def __init__(self, *, sink: DataSink | None = None) -> None:
         self.books: dict[str, OrderBook] = {}
         self.stats = SessionStats()
         self.connected = False
+        self.sink = sink
         self._channels: dict[str, ChannelState] = {}
         self._sid_channel: dict[int, ChannelState] = {}
         self._seq = SeqTracker()
-        self._seq_last = self._seq.last_by_sid
-        self._commands = CommandQueue(enabled=not passive)
+        self._check_seq = self._seq.check
+        self._commands = CommandQueue(enabled=not self.passive)
 
     # --- what the user wants ---------------------------------------------------
 
@@ -287,25 +311,32 @@ class Session:
     # --- frames from the server --------------------------------------------------
 
     def receive_frame(self, frame: bytes | str) -> list[Event]:
-        """Decode, sequence and apply one text frame; returns what happened."""
+        """Decode, sequence and apply one text frame; returns what happened.
+
+        Only a frame that does not decode becomes a :class:`FrameError`; any other
+        exception from here is a bug of ours and propagates.
+        """
         stats = self.stats
         stats.frames += 1
         try:
             msg = decode_frame(frame)
         except DecodeError as exc:
             return self._frame_error(exc)
-        try:
-            if type(msg) is OrderbookDelta:  # the hot path first
-                stats.deltas += 1
-                return self._on_delta(msg)
-            return self._dispatch(msg)
-        except (ArithmeticError, TypeError, ValueError) as exc:
-            # Decoded but unusable (a "NaN" size makes Decimal comparisons raise):
-            # handled as an undecodable frame, never a crashed session.
-            sid = getattr(msg, "sid", None)
-            return self._frame_error(DecodeError(
-                f"unusable value: {type(exc).__name__}", path="$.msg",
-                type=_TYPE_NAMES.get(type(msg)), sid=sid if isinstance(sid, int) else None))
+        if type(msg) is OrderbookDelta:  # the hot path first
+            stats.deltas += 1
+            return self._on_delta(msg)
+        return self._dispatch(msg)
+
+    def _emit(self, channel: str, ticker: str, msg: Any, events: list[Event]) -> list[Event]:
+        """Hand a data message to the sink, or append it after ``events`` (see ``Routed``)."""
+        sink = self.sink
+        if sink is None:
+            events.append(msg)
+        elif events:
+            events.append(Routed(channel, ticker, msg))
+        else:
+            sink(channel, ticker, msg)
+        return events
 
     def _dispatch(self, msg: ServerMessage | Unknown) -> list[Event]:
         stats = self.stats
@@ -331,42 +362,48 @@ class Session:
     def _channel_for(self, sid: int, msg: ServerMessage) -> ChannelState | None:
         ch = self._sid_channel.get(sid)
         if ch is None:
-            if self.passive:
-                return self._adopt(_CHANNEL_OF_TYPE[type(msg)], sid)
-            self.stats.orphans += 1
+            return self._unknown_sid(sid, msg)
         return ch
+
+    def _unknown_sid(self, sid: int, msg: ServerMessage) -> ChannelState | None:
+        """A data frame for a sid we do not (or no longer) know: an orphan."""
+        self.stats.orphans += 1
+        return None
 
     def _on_delta(self, msg: OrderbookDelta) -> list[Event]:
         sid = msg.sid
         ch = self._sid_channel.get(sid)
         if ch is None:
-            ch = self._channel_for(sid, msg)
+            ch = self._unknown_sid(sid, msg)
             if ch is None:
                 return []
-        # In-order fast path of SeqTracker.check (same rule, without the call).
-        last = self._seq_last.get(sid)
-        if last is not None and msg.seq == last + 1:
-            self._seq_last[sid] = msg.seq
-        else:
-            verdict = self._seq.check(sid, msg.seq)
-            if verdict != ACCEPT:
-                return self._not_in_order(ch, sid, msg.seq, verdict)
+        verdict = self._check_seq(sid, msg.seq)  # the one seq rule (sequencing.py)
+        if verdict:
+            return self._not_in_order(ch, sid, msg.seq, verdict)
         body = msg.msg
-        book = self.books.get(body.market_ticker)
-        if book is None or book.status is not _SYNCED:
+        ticker = body.market_ticker
+        book = self.books.get(ticker)
+        if book is None or book.status is not _SYNCED:  # the one snapshot gate
             self.stats.skipped_awaiting_snapshot += 1
-            if book is not None and book.status is not _RESYNCING and not self.passive:
-                # The server sends a market's snapshot before its deltas: a delta for a
-                # book still waiting for its first snapshot means the snapshot was lost.
-                return self._resync_books(ch, {body.market_ticker}, "delta before snapshot")
+            if book is not None and book.status is not _RESYNCING:
+                return self._lost_first_snapshot(ch, ticker)
             return []
         try:
             book.apply_delta(body.side, body.price, body.delta)
         except BookDesync as exc:
             self.stats.desyncs += 1
-            return self._resync_books(ch, {body.market_ticker}, f"desync: {exc.reason}")
+            return self._resync_books(ch, {ticker}, f"desync: {exc.reason}")
         book.last_update = msg
-        return [msg]
+        sink = self.sink
+        if sink is None:
+            return [msg]
+        sink(BOOK, ticker, msg)
+        return []
+
+    def _lost_first_snapshot(self, ch: ChannelState, ticker: str) -> list[Event]:
+        """The server sends a market's snapshot before its deltas: a delta for a book
+        still waiting for its first snapshot means that snapshot was lost."""
+        return self._resync_books(ch, {ticker}, "delta before snapshot")
 
     def _on_snapshot(self, msg: OrderbookSnapshot) -> list[Event]:
         ch = self._channel_for(msg.sid, msg)
@@ -396,7 +433,7 @@ class Session:
                 events.extend(self._resync_books(ch, others, "gap before a snapshot"))
         book = self.books.get(ticker)
         if book is None:
-            if not self.passive and not self._carries(ch, ticker):
+            if not self._takes_new_book(ch, ticker):
                 self.stats.orphans += 1
                 return events
             book = self.books[ticker] = OrderBook(ticker)
@@ -413,29 +450,33 @@ class Session:
         pending = self._commands.pending(msg.id)
         if pending is not None and pending.kind == "get_snapshot" and not ch.snapshot_pending:
             self._commands.resolve(msg.id)
-        events.append(msg)
-        return events
+        return self._emit(BOOK, ticker, msg, events)
+
+    def _takes_new_book(self, ch: ChannelState, ticker: str) -> bool:
+        """Whether a snapshot of a market without a book creates one."""
+        return self._carries(ch, ticker)
 
     def _on_sequenced(self, msg: Trade | OrderGroupUpdates) -> list[Event]:
         ch = self._channel_for(msg.sid, msg)
         if ch is None:
             return []
+        events: list[Event] = []
         if msg.seq is not None:
-            verdict = self._seq.check(msg.sid, msg.seq)
+            verdict = self._check_seq(msg.sid, msg.seq)
             if verdict == DUPLICATE:
                 self.stats.duplicates += 1
-                return []
+                return events
             if verdict != ACCEPT:
                 events = self._not_in_order(ch, msg.sid, msg.seq, verdict)
-                events.append(msg)
-                return events
-        return [msg]
+        ticker = msg.msg.market_ticker if type(msg) is Trade else ""
+        return self._emit(ch.name, ticker, msg, events)
 
     def _on_unsequenced(self, msg: Ticker | Fill | UserOrder) -> list[Event]:
         ch = self._channel_for(msg.sid, msg)
         if ch is None:
             return []
-        return [msg]
+        ticker = msg.msg.ticker if isinstance(msg, UserOrder) else msg.msg.market_ticker
+        return self._emit(ch.name, ticker, msg, [])
 
     def _not_in_order(self, ch: ChannelState, sid: int, seq: int, verdict: int) -> list[Event]:
         if verdict == DUPLICATE:
@@ -463,10 +504,7 @@ class Session:
         name, sid = msg.msg.channel, msg.msg.sid
         pending = self._commands.pending(msg.id)
         ch = self._channels.get(name)
-        if ch is None or (pending is None and not self.passive):
-            if self.passive:
-                ch = self._adopt(name, sid)
-                return [ChannelSubscribed(name, sid)]
+        if ch is None or pending is None:
             # A subscription we no longer want (unsubscribed while in flight): end it,
             # and only it: the same command may have subscribed channels still wanted.
             self._answered(pending, msg.id, name)
@@ -622,13 +660,6 @@ class Session:
     def _drop_books(self, tickers: set[str]) -> None:
         for t in tickers:
             self.books.pop(t, None)
-
-    def _adopt(self, name: str, sid: int) -> ChannelState:
-        ch = self._channels.get(name)
-        if ch is None:
-            ch = self._channels[name] = ChannelState(name, None)
-        self._bind(ch, sid)
-        return ch
 
     @staticmethod
     def _carries(ch: ChannelState, ticker: str) -> bool:

@@ -101,7 +101,7 @@ async def test_trade_gap_backfill_reaches_back_before_the_revealing_trade() -> N
                     break
 
 
-async def test_a_non_finite_number_is_a_frame_error_not_a_crash() -> None:
+async def test_a_non_finite_number_is_a_desync_not_a_crash() -> None:
     async def ws_handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
@@ -134,8 +134,10 @@ async def test_a_non_finite_number_is_a_frame_error_not_a_crash() -> None:
                           ws_url=f"ws://127.0.0.1:{port}/ws", timeouts=FAST_TIMEOUTS,
                           limits=FAST_LIMITS, reconcile=False, rest_fallback=False) as client:
             client.subscribe(Books(("A",)))
-            await eventually(lambda: client.statistics().decode_errors >= 1)
-            assert client.state.value == "connected"
+            await eventually(lambda: client.statistics().desyncs >= 1)
+            book = client.book("A")
+            assert book is not None and book.status.value == "resyncing"
+            assert client.state.value == "connected" and client.statistics().decode_errors == 0
     finally:
         await runner.cleanup()
 
