@@ -11,7 +11,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,conformance]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,conformance,fast]'
 	touch $(STAMP)
 
 lint: install

@@ -16,8 +16,9 @@ async def run_cli(*args: str, timeout: float = 60) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         *CLI, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+    code = proc.returncode
+    assert isinstance(code, int)
+    return code, out.decode(), err.decode()
 
 
 async def test_stream_prints_messages_and_a_replay_shaped_summary(tmp_path: Path) -> None:
