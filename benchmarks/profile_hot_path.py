@@ -86,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("target", choices=("core", "client"))
     p.add_argument("--frames", type=int, default=200_000)
-    p.add_argument("--transport", choices=("aiohttp", "websockets"), default="aiohttp")
+    p.add_argument("--transport", choices=("aiohttp", "websockets", "picows"),
+                   default="aiohttp")
     p.add_argument("--cprofile", action="store_true", help="cProfile even if pyinstrument is there")
     a = p.parse_args(argv)
     fn = _core(a.frames) if a.target == "core" else _client(a.frames, a.transport)

@@ -389,7 +389,7 @@ class Session:
                 return self._lost_first_snapshot(ch, ticker)
             return []
         try:
-            book.apply_delta(body.side, body.price, body.delta)
+            book.apply_delta(body.side, body.price_text, body.delta_text)
         except BookDesync as exc:
             self.stats.desyncs += 1
             return self._resync_books(ch, {ticker}, f"desync: {exc.reason}")

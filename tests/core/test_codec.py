@@ -73,7 +73,9 @@ def test_unknown_fields_are_tolerated() -> None:
 
 
 @pytest.mark.parametrize(("frame", "path"), [
-    (b'{"type":"orderbook_delta","sid":1,"seq":2,"msg":{"market_ticker":"X","price":"x",'
+    (b'{"type":"trade","sid":1,"msg":{"trade_id":"t","market_ticker":"X","price":"x",'
+     b'"count":"1","taker_side":"bid","ts_ms":1}}', "$.msg.price"),
+    (b'{"type":"orderbook_delta","sid":1,"seq":2,"msg":{"market_ticker":"X","price":1.5,'
      b'"delta":"1","side":"bid"}}', "$.msg.price"),
     (b'{"type":"orderbook_delta","sid":1,"seq":2,"msg":{"market_ticker":"X","price":"1",'
      b'"delta":"1","side":"up"}}', "$.msg.side"),

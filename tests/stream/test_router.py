@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 from typing import Any
 
 from kalshi_margin_stream.core.messages import (
@@ -30,7 +29,7 @@ def sub(spec: Spec[Any], queue: int = 8, closed: list[Any] | None = None) -> Sub
 
 def delta(ticker: str, seq: int = 1, sent: int | None = None) -> OrderbookDelta:
     return OrderbookDelta(sid=1, seq=seq, sending_ts_ms=sent, msg=OrderbookDeltaBody(
-        market_ticker=ticker, price=Decimal("0.5"), delta=Decimal(1), side="bid"))
+        market_ticker=ticker, price_text="0.5000", delta_text="1.00", side="bid"))
 
 
 def queued(s: Subscription[Any]) -> list[Any]:
