@@ -35,6 +35,10 @@ leaves a half-applied book. The caller then resyncs the market from a fresh
 snapshot; until that snapshot arrives the book's ``status`` says it is not to
 be trusted. A snapshot replaces both sides at once: no level of the previous
 book survives it (no ghost levels), and it cannot be half applied.
+
+Size: over 400 lines because the text → tick conversion (caches, rescaling)
+and the levels must stay in one class: the caches are only valid for the scale
+the levels are stored at.
 """
 
 from __future__ import annotations
