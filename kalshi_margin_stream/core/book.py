@@ -120,7 +120,7 @@ class OrderBook:
     __slots__ = (
         "ticker", "status", "source", "last_update", "polled_at_ms",
         "_bids", "_asks", "_bid_prices", "_ask_prices", "_pplaces", "_splaces",
-        "_price_ticks", "_size_units", "_price_decimals", "_size_decimals",
+        "_price_ticks", "_size_units", "_price_decimals", "_size_decimals", "_size_quantum",
     )
 
     def __init__(self, ticker: str) -> None:
@@ -145,6 +145,8 @@ class OrderBook:
         self._price_decimals: dict[int, Decimal] = {}
         """Tick → the exact ``Decimal`` of the first wire text seen for it."""
         self._size_decimals: dict[int, Decimal] = {}
+        self._size_quantum = Decimal(1).scaleb(-SIZE_PLACES)
+        """One unit of the size scale: ``units * quantum`` is exact and keeps the places."""
 
     def __repr__(self) -> str:
         return (f"OrderBook({self.ticker!r}, {self.status.value}, bid={self.best_bid()}, "
@@ -211,6 +213,7 @@ class OrderBook:
             self._pplaces = price_places
         if size_places:
             self._splaces = size_places
+            self._size_quantum = Decimal(1).scaleb(-size_places)
 
     def _price_decimal(self, tick: int) -> Decimal:
         dec = self._price_decimals.get(tick)
@@ -224,7 +227,7 @@ class OrderBook:
             cache = self._size_decimals
             if len(cache) > _CACHE_SLACK:
                 cache.clear()
-            dec = cache[units] = Decimal(units).scaleb(-self._splaces)
+            dec = cache[units] = Decimal(units) * self._size_quantum
         return dec
 
     # --- updates --------------------------------------------------------------

@@ -48,6 +48,8 @@ __all__ = ["ConnectionState", "StreamRunner"]
 
 _SAMPLE_MASK = 15
 """One frame in sixteen is timed and its latency recorded: percentiles stay sound."""
+_YIELD_MASK = 127
+"""The reader yields to the event loop at least once every 128 frames."""
 
 
 class ConnectionState(StrEnum):
@@ -192,6 +194,10 @@ class StreamRunner:
                 if events:
                     on_events(events)
                 record((perf() - t0) // 1000)
+                if not n & _YIELD_MASK:
+                    # A transport with frames buffered returns them without waiting:
+                    # let consumers, the writer and the watchdog run now and then.
+                    await asyncio.sleep(0)
             if queued:
                 wake()
 
