@@ -121,6 +121,7 @@ class OrderBook:
         "ticker", "status", "source", "last_update", "polled_at_ms",
         "_bids", "_asks", "_bid_prices", "_ask_prices", "_pplaces", "_splaces",
         "_price_ticks", "_size_units", "_price_decimals", "_size_decimals", "_size_quantum",
+        "_huge",
     )
 
     def __init__(self, ticker: str) -> None:
@@ -147,6 +148,8 @@ class OrderBook:
         self._size_decimals: dict[int, Decimal] = {}
         self._size_quantum = Decimal(1).scaleb(-SIZE_PLACES)
         """One unit of the size scale: ``units * quantum`` is exact and keeps the places."""
+        self._huge = _HUGE * 10**SIZE_PLACES
+        """``_HUGE`` contracts in size units: a level this big is a desync."""
 
     def __repr__(self) -> str:
         return (f"OrderBook({self.ticker!r}, {self.status.value}, bid={self.best_bid()}, "
@@ -214,6 +217,7 @@ class OrderBook:
         if size_places:
             self._splaces = size_places
             self._size_quantum = Decimal(1).scaleb(-size_places)
+            self._huge = _HUGE * 10**size_places
 
     def _price_decimal(self, tick: int) -> Decimal:
         dec = self._price_decimals.get(tick)
@@ -268,7 +272,7 @@ class OrderBook:
             tick = self._price_tick(price)
             units = self._size(size)
             if units > 0:
-                if units >= _HUGE * 10**self._splaces:
+                if units >= self._huge:
                     raise BookDesync(self.ticker, f"absurd level {size} at {price} in snapshot")
                 side[tick] = units
             elif units < 0:
@@ -287,43 +291,36 @@ class OrderBook:
                 value is not a finite decimal (nothing changes).
             ValueError: ``side`` is neither ``"bid"`` nor ``"ask"``.
         """
+        tick = self._price_ticks.get(price) if type(price) is str else None
+        if tick is None:
+            tick = self._price_tick(str(price))
+        units = self._size_units.get(delta) if type(delta) is str else None
+        if units is None:
+            units = self._size(str(delta))
+            tick = self._price_ticks[str(price)]  # a rescale may have moved the tick
         if side == "bid":
-            levels, prices = self._bids, self._bid_prices
+            levels = self._bids
         elif side == "ask":
-            levels, prices = self._asks, self._ask_prices
+            levels = self._asks
         else:
             raise ValueError(f"side must be 'bid' or 'ask', not {side!r}")
-        text = price if type(price) is str else str(price)
-        tick = self._price_ticks.get(text)
-        if tick is None:
-            tick = self._price_tick(text)
-            levels, prices = (self._bids, self._bid_prices) if side == "bid" else (
-                self._asks, self._ask_prices)  # a rescale may have replaced them
-        dtext = delta if type(delta) is str else str(delta)
-        units = self._size_units.get(dtext)
-        if units is None:
-            units = self._size(dtext)
-            tick = self._price_ticks[text]  # a rescale may have moved the tick
-            levels, prices = (self._bids, self._bid_prices) if side == "bid" else (
-                self._asks, self._ask_prices)
         old = levels.get(tick)
         if old is None:
             if units > 0:
-                if units >= _HUGE * 10**self._splaces:
+                if units >= self._huge:
                     raise BookDesync(self.ticker, f"absurd {side} level {delta} at {price}")
                 self._check_cross(side, tick)
                 levels[tick] = units
-                insort(prices, tick)
+                insort(self._bid_prices if side == "bid" else self._ask_prices, tick)
             elif units < 0:
                 raise BookDesync(self.ticker, f"delta {delta} on empty {side} level {price}")
             return
         new = old + units
-        if new > 0:
-            if new >= _HUGE * 10**self._splaces:
-                raise BookDesync(self.ticker, f"{side} level {price} would be absurd")
+        if 0 < new < self._huge:
             levels[tick] = new
         elif new == 0:
             del levels[tick]
+            prices = self._bid_prices if side == "bid" else self._ask_prices
             del prices[bisect_left(prices, tick)]
         else:
             raise BookDesync(self.ticker, f"{side} level {price} would be "
