@@ -348,7 +348,12 @@ class OrderBook:
         if not prices:
             return None
         tick = prices[-1]
-        return self._price_decimal(tick), self._size_decimal(self._bids[tick])
+        units = self._bids[tick]
+        price = self._price_decimals.get(tick)  # both cached nearly always: no calls
+        size = self._size_decimals.get(units)
+        if price is None or size is None:
+            return self._price_decimal(tick), self._size_decimal(units)
+        return price, size
 
     def best_ask(self) -> tuple[Decimal, Decimal] | None:
         """``(price, size)`` of the best ask, or ``None`` when the side is empty."""
@@ -356,7 +361,12 @@ class OrderBook:
         if not prices:
             return None
         tick = prices[0]
-        return self._price_decimal(tick), self._size_decimal(self._asks[tick])
+        units = self._asks[tick]
+        price = self._price_decimals.get(tick)
+        size = self._size_decimals.get(units)
+        if price is None or size is None:
+            return self._price_decimal(tick), self._size_decimal(units)
+        return price, size
 
     def top(self, side: str, n: int) -> list[tuple[Decimal, Decimal]]:
         """The best ``n`` levels of one side, best first."""

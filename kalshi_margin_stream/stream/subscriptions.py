@@ -37,6 +37,9 @@ without the consumer being told. An inline callback cannot fall behind (it runs
 before the next frame is read), and it gets the same ``Stale`` markers in the
 same order. Which book deltas to skip until a fresh snapshot is decided once,
 by the session's snapshot gate: nothing here filters deltas.
+
+Size: a little over 400 lines because the specs and the delivery policy they
+are consumed under belong together; the policy is most of it.
 """
 
 from __future__ import annotations
@@ -162,6 +165,13 @@ class Subscription(Generic[T]):
     With ``callback`` set, updates go to it on the reader instead of the queue.
     """
 
+    __slots__ = (
+        "spec", "name", "wanted", "_items", "_waiter", "_queue", "_callback", "_on_close",
+        "_on_overflow", "_error", "_closed", "delivered", "_consumed", "_streak", "missed",
+        "missed_total", "high_water", "overflows", "_pending_stale", "_repair_on_flush",
+        "_told_stale", "_slow",
+    )
+
     def __init__(self, spec: Spec[T], *, queue: int,
                  on_close: Callable[[Subscription[T]], None],
                  on_overflow: Callable[[Subscription[T]], None],
@@ -192,6 +202,9 @@ class Subscription(Generic[T]):
         self._pending_stale: Stale | None = None
         self._repair_on_flush = False
         self._told_stale = False
+        self._slow = callback is not None
+        """Anything but the plain queued case (closed, a marker waiting or just told,
+        a callback): ``offer`` then takes the careful path. One flag on the hot path."""
 
     def __repr__(self) -> str:
         return (f"Subscription({self.spec!r}, delivered={self.delivered}, "
@@ -282,13 +295,8 @@ class Subscription(Generic[T]):
 
     def offer(self, msg: T, ticker: str) -> None:
         """Queue one update, applying the delivery policy in the module docstring."""
-        if self._closed:
-            return
-        if self._pending_stale is not None and not self._flush_stale():
-            self._skip_until_told()
-            return
-        if self._callback is not None:
-            self._call(msg)
+        if self._slow:
+            self._offer_carefully(msg)
             return
         items = self._items
         used = len(items)
@@ -296,13 +304,25 @@ class Subscription(Generic[T]):
             self._overflow()
             return
         items.append(msg)
-        self._told_stale = False
         self.delivered += 1
         if used >= self.high_water:
             self.high_water = used + 1
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    def _offer_carefully(self, msg: T) -> None:
+        if self._closed:
+            return
+        if self._pending_stale is not None and not self._flush_stale():
+            self._skip_until_told()
+            return
+        self._told_stale = False
+        self._slow = self._callback is not None
+        if self._callback is not None:
+            self._call(msg)
+            return
+        self.offer(msg, "")
 
     def _call(self, item: T | Stale) -> None:
         """Run the inline callback; its exception ends this subscription, not the stream."""
@@ -322,6 +342,7 @@ class Subscription(Generic[T]):
         """Tell the consumer its data is invalid until fresh data (a resync, error 25...)."""
         if self._closed:
             return
+        self._slow = True
         if self._pending_stale is None:
             self._pending_stale = Stale(self.spec.channel, tickers, reason)
         else:
@@ -334,6 +355,7 @@ class Subscription(Generic[T]):
         self._finish(error)
 
     def _overflow(self) -> None:
+        self._slow = True
         self.overflows += 1
         self._skip()
         self._pending_stale = Stale(self.spec.channel, self.spec.tickers, "overflow")
@@ -371,6 +393,7 @@ class Subscription(Generic[T]):
         marker = Stale(stale.channel, stale.tickers, stale.reason, self.missed)
         self.missed = 0
         self._told_stale = True
+        self._slow = True  # the next update clears _told_stale
         if self._callback is not None:
             self._call(marker)
         else:
@@ -388,6 +411,7 @@ class Subscription(Generic[T]):
         if self._closed:
             return
         self._closed = True
+        self._slow = True
         self._error = error
         self._items.clear()  # what was still queued is void: the subscription is over
         waiter = self._waiter
