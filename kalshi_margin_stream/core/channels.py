@@ -66,7 +66,7 @@ class ChannelState:
     """Markets whose ``get_snapshot`` answer is awaited."""
 
 
-@dataclass
+@dataclass(slots=True)
 class SessionStats:
     """Counters kept by the session (the client adds transport-level ones)."""
 
