@@ -34,6 +34,7 @@ from ..stream.subscriptions import (
     Tickers,
     Trades,
 )
+from ..stream.transport import TRANSPORTS, transport_missing
 
 __all__ = ["add_parser", "run"]
 
@@ -47,13 +48,17 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--rate", type=float, default=400.0, help="simulated flow actions/s")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--no-faults", action="store_true", help="skip the fault drills")
-    p.add_argument("--transport", choices=["aiohttp", "websockets"], default="aiohttp")
+    p.add_argument("--transport", choices=list(TRANSPORTS), default="aiohttp")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     # The view reports gaps, resyncs and reconnects itself; keep log lines off it.
     logging.getLogger("kalshi_margin_stream").setLevel(logging.ERROR)
+    missing = transport_missing(args.transport)
+    if missing is not None:
+        print(f"demo: {missing}", file=sys.stderr)
+        return 2
     try:
         asyncio.run(Demo(args, sys.stdout).main())
     except KalshiError as exc:

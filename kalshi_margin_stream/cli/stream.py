@@ -34,6 +34,7 @@ from ..stream.subscriptions import (
     Tickers,
     Trades,
 )
+from ..stream.transport import TRANSPORTS, transport_missing
 
 __all__ = ["add_parser", "run", "summary_json"]
 
@@ -53,7 +54,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--channels", nargs="+", choices=CHANNELS, required=True)
     p.add_argument("--markets", nargs="+", help="market tickers (required for orderbook_delta)")
     p.add_argument("--duration", type=float, help="stop after this many seconds")
-    p.add_argument("--transport", choices=["aiohttp", "websockets"], default="aiohttp")
+    p.add_argument("--transport", choices=list(TRANSPORTS), default="aiohttp")
     p.add_argument("--json", action="store_true",
                    help="print the closing summary as one JSON object (messages are always "
                         "printed one JSON object a line, unless --quiet)")
@@ -81,6 +82,10 @@ def summary_json(client: Client) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     if "orderbook_delta" in args.channels and not args.markets:
         print("stream: orderbook_delta needs --markets", file=sys.stderr)
+        return 2
+    missing = transport_missing(args.transport)
+    if missing is not None:
+        print(f"stream: {missing}", file=sys.stderr)
         return 2
     try:
         creds = credentials_from(args)

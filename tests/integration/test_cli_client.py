@@ -21,11 +21,13 @@ async def run_cli(*args: str, timeout: float = 60) -> tuple[int, str, str]:
     return code, out.decode(), err.decode()
 
 
-async def test_stream_prints_messages_and_a_replay_shaped_summary(tmp_path: Path) -> None:
+async def test_stream_prints_messages_and_a_replay_shaped_summary(tmp_path: Path,
+                                                                  transport: str) -> None:
     async with running_simulator(markets=["KXBTCPERP"], rate=200.0) as sim:
         key = sim.write_private_key(tmp_path / "key.pem")
         code, out, err = await run_cli(
             "stream", "--rest-url", sim.rest_url, "--ws-url", sim.ws_url,
+            "--transport", transport,
             "--key-id", sim.key_id, "--private-key", str(key),
             "--channels", "orderbook_delta", "trade", "--markets", "KXBTCPERP",
             "--duration", "2", "--json")

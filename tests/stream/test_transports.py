@@ -113,3 +113,17 @@ def test_picows_refuses_compression_instead_of_ignoring_it() -> None:
     with pytest.raises(ValueError, match="permessage-deflate"):
         make_transport("picows", session=None, connect_timeout=1, ping_interval=None,
                        close_timeout=1, max_message_size=1, compression=True)
+
+
+def test_a_missing_library_is_named_with_its_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from kalshi_margin_stream.stream.transport import transport_missing
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "picows" else real(name, *a))
+    assert transport_missing("aiohttp") is None
+    assert transport_missing("picows") == (
+        "the picows transport needs picows: pip install 'kalshi-margin-stream[fast]'")
+    assert "unknown transport" in (transport_missing("smoke-signals") or "")

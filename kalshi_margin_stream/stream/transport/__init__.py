@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Literal, Protocol
 if TYPE_CHECKING:
     import aiohttp
 
-__all__ = ["TRANSPORTS", "Connection", "TransportName", "Transport", "make_transport"]
+__all__ = ["TRANSPORTS", "Connection", "TransportName", "Transport", "make_transport",
+           "transport_missing"]
 
 TransportName = Literal["aiohttp", "websockets", "picows"]
 TRANSPORTS: tuple[TransportName, ...] = ("aiohttp", "websockets", "picows")
@@ -61,6 +62,18 @@ class Transport(Protocol):
 
     async def connect(self, url: str, headers: dict[str, str]) -> Connection:
         ...
+
+
+def transport_missing(name: str) -> str | None:
+    """Why transport ``name`` cannot be used here (its library is absent), or ``None``."""
+    import importlib.util
+    library = {"aiohttp": "aiohttp", "websockets": "websockets", "picows": "picows"}.get(name)
+    if library is None:
+        return f"unknown transport {name!r}; expected one of {TRANSPORTS}"
+    if importlib.util.find_spec(library) is None:
+        extra = "fast" if name == "picows" else name
+        return f"the {name} transport needs {library}: pip install 'kalshi-margin-stream[{extra}]'"
+    return None
 
 
 def make_transport(name: TransportName, *, session: aiohttp.ClientSession | None,
