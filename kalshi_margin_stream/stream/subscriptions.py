@@ -45,6 +45,7 @@ are consumed under belong together; the policy is most of it.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -332,7 +333,13 @@ class Subscription(Generic[T]):
         if type(item) is not Stale:
             self._told_stale = False
         try:
-            self._callback(item)
+            result = self._callback(item)
+            if result is not None and inspect.isawaitable(result):
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()  # never awaited: say so clearly instead of a RuntimeWarning
+                raise TypeError("an inline callback returned an awaitable: pass an "
+                                "'async def' function to client.on to have it awaited")
         except Exception as exc:
             _log.exception("%s: callback failed; subscription ended", self.name)
             self._finish(exc)

@@ -151,3 +151,16 @@ async def test_a_busy_consumer_yields_to_the_loop_now_and_then() -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await t
     assert ticks - start >= 2  # the reader (here: the ticker) got turns meanwhile
+
+
+async def test_a_callback_returning_a_coroutine_is_a_clear_error_not_a_lost_await() -> None:
+    async def handler(item: Any) -> None:
+        pass
+
+    closed: list[Any] = []
+    sub: Subscription[Any] = Subscription(
+        Trades(), queue=2, on_close=closed.append, on_overflow=lambda s: None,
+        callback=lambda item: handler(item))  # a lambda hides the async def
+    sub.offer("t1", "A")
+    assert sub.closed and isinstance(sub.error, TypeError) and "async def" in str(sub.error)
+    assert closed == [sub]
