@@ -11,7 +11,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,conformance,websockets,record,parquet]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,conformance,websockets,record,parquet,fast]'
 	touch $(STAMP)
 
 lint: install

@@ -56,7 +56,7 @@ def _timed(frames: Sequence[bytes], repeats: int,
     book = _fresh(snapshot)
     for i in range(repeats + 1):  # the first pass is a warm-up
         deltas = [decode_frame(f) for f in frames[1:]]
-        args = [(d.msg.side, d.msg.price, d.msg.delta) for d in deltas
+        args = [(d.msg.side, d.msg.price_text, d.msg.delta_text) for d in deltas
                 if isinstance(d, OrderbookDelta)]
         book = _fresh(snapshot)
         apply = book.apply_delta
@@ -82,7 +82,7 @@ def _check_book(frames: Sequence[bytes]) -> list[str]:
     for f in frames[1:]:
         d = decode_frame(f)
         assert isinstance(d, OrderbookDelta)
-        book.apply_delta(d.msg.side, d.msg.price, d.msg.delta)
+        book.apply_delta(d.msg.side, d.msg.price_text, d.msg.delta_text)
     bid, ask = book.best_bid(), book.best_ask()
     assert bid is not None and ask is not None
     return [str(bid[0]), str(ask[0])]

@@ -53,7 +53,8 @@ RATES = (1_000, 20_000, 100_000)
 # Which bare receiver is the ceiling of each row's transport.
 TRANSPORT_OF = {"aiohttp": "aiohttp", "websockets": "websockets", "picows": "picows",
                 "core+aiohttp": "aiohttp", "client-aiohttp": "aiohttp",
-                "client-websockets": "websockets", "kalshi-sdk": "websockets"}
+                "client-websockets": "websockets", "client-picows": "picows",
+                "kalshi-sdk": "websockets"}
 LABELS = {
     "aiohttp": "bare aiohttp receive (no decode)",
     "websockets": "bare websockets receive (no decode)",
@@ -61,6 +62,7 @@ LABELS = {
     "core+aiohttp": "ours: Session on bare aiohttp",
     "client-aiohttp": "ours: Client, aiohttp transport",
     "client-websockets": "ours: Client, websockets transport",
+    "client-picows": "ours: Client, picows transport ([fast])",
     "kalshi-sdk": "kalshi-sdk: PerpsWebSocket",
 }
 
@@ -135,6 +137,8 @@ def _kinds(peer: bool, notes: list[str], only: Sequence[str] | None) -> list[str
     why = client_available()
     if why is None:
         kinds += ["client-aiohttp", "client-websockets"]
+        if "picows" in kinds:
+            kinds.append("client-picows")
     else:
         notes.append(f"ours: Client rows missing: {why}")
     if only is not None:

@@ -32,7 +32,7 @@ from typing import Any
 from benchmarks import generate_data
 from benchmarks._common import fmt_rate, print_header, print_table, save_results
 from kalshi_margin_stream.core.book import BookStatus
-from kalshi_margin_stream.core.session import Session
+from kalshi_margin_stream.core.replay import PassiveSession
 
 __all__ = ["FLAT_RSS_BYTES", "FLAT_TRACED_BYTES", "main", "replay_stream", "run"]
 
@@ -82,7 +82,7 @@ def run(frames: int = 5_000_000, traced: int = 250_000, samples: int = 25,
     """
     block = min(block, max(1000, frames // 4))
     total = frames + traced
-    session = Session(passive=True)
+    session = PassiveSession()
     receive = session.receive_frame
     every = max(1, (frames - block) // samples)
     points: list[tuple[int, int]] = []  # (frames so far, RSS)

@@ -55,11 +55,11 @@ def profile(fn: Callable[[], object], top: int = 20, use_pyinstrument: bool = Tr
 
 
 def _core(frames: int) -> Callable[[], object]:
-    from kalshi_margin_stream.core.session import Session
+    from kalshi_margin_stream.core.replay import PassiveSession
     data = generate_data.frames(frames)
 
     def run() -> object:
-        session = Session(passive=True)
+        session = PassiveSession()
         receive = session.receive_frame
         for f in data:
             receive(f)
@@ -86,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("target", choices=("core", "client"))
     p.add_argument("--frames", type=int, default=200_000)
-    p.add_argument("--transport", choices=("aiohttp", "websockets"), default="aiohttp")
+    p.add_argument("--transport", choices=("aiohttp", "websockets", "picows"),
+                   default="aiohttp")
     p.add_argument("--cprofile", action="store_true", help="cProfile even if pyinstrument is there")
     a = p.parse_args(argv)
     fn = _core(a.frames) if a.target == "core" else _client(a.frames, a.transport)

@@ -238,6 +238,7 @@ KINDS: dict[str, Callable[[str, Counter], Coroutine[Any, Any, None]]] = {
     "core+aiohttp": _core_aiohttp,
     "client-aiohttp": _client_receiver("aiohttp"),
     "client-websockets": _client_receiver("websockets"),
+    "client-picows": _client_receiver("picows"),
 }
 
 

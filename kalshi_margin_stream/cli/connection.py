@@ -13,6 +13,7 @@ import argparse
 from typing import Any
 
 from ..core.auth import ENV_KEY_ID, ENV_KEY_PATH
+from ..stream.transport import TRANSPORTS, transport_missing
 from .common import http_url, positive_float, ws_url
 
 __all__ = ["add_connection_args", "add_global_args", "add_stream_args", "fill_defaults",
@@ -53,8 +54,16 @@ def add_stream_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("websocket")
     _add(g, p, "--ws-url", type=ws_url,
          help="WebSocket URL, e.g. the simulator's (overrides --env)")
-    _add(g, p, "--transport", choices=["aiohttp", "websockets"],
-         help="WebSocket library (default aiohttp)")
+    _add(g, p, "--transport", type=transport_name, metavar="{" + ",".join(TRANSPORTS) + "}",
+         help="WebSocket library (default aiohttp; picows needs the [fast] extra)")
+
+
+def transport_name(value: str) -> str:
+    """A ``--transport`` whose library is installed (else one line naming the extra)."""
+    missing = transport_missing(value)
+    if missing is not None:
+        raise argparse.ArgumentTypeError(missing)
+    return value
 
 
 def add_global_args(p: argparse.ArgumentParser) -> None:

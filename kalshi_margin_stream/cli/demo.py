@@ -35,6 +35,7 @@ from ..stream.subscriptions import (
 )
 from .book import make_console, show
 from .common import Stopper, non_negative_float, positive_float
+from .connection import transport_name
 from .view import BookView
 
 __all__ = ["add_parser", "run"]
@@ -51,7 +52,7 @@ def add_parser(subparsers: Any) -> None:
                    help="simulated flow actions/s")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--no-faults", action="store_true", help="skip the fault drills")
-    p.add_argument("--transport", choices=["aiohttp", "websockets"], default=argparse.SUPPRESS,
+    p.add_argument("--transport", type=transport_name, default=argparse.SUPPRESS,
                    help="WebSocket library (default aiohttp)")
     p.set_defaults(func=run)
 

@@ -16,8 +16,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..core.replay import ReplayReport
-from ..core.session import Session
+from ..core.replay import PassiveSession, ReplayReport
 from ..recording.format import Record
 from ..recording.reader import ReadStats, RecordingError, paced, read_records
 from ..recording.replay import replay_records
@@ -54,7 +53,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     stats = ReadStats()
-    report = ReplayReport(Session(passive=True))
+    report = ReplayReport(PassiveSession())
     shed = [0]
 
     def counted(records: Iterable[Record]) -> Iterator[Record]:

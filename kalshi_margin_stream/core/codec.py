@@ -21,7 +21,9 @@ from ..exceptions import DecodeError
 from .messages import ClientCommand, ServerMessage
 
 __all__ = [
+    "DECODE_FAILED",
     "Unknown",
+    "decode_known",
     "decode_command",
     "decode_frame",
     "encode",
@@ -51,6 +53,12 @@ _type_only = msgspec.json.Decoder(_TypeOnly)
 _command_decoder: msgspec.json.Decoder[ClientCommand] = msgspec.json.Decoder(ClientCommand)
 _encoder = msgspec.json.Encoder()
 _PATH = re.compile(r" - at `(\$[^`]*)`$")
+
+decode_known = _decoder.decode
+"""The bare decoder of known message types (raises msgspec's errors): for a caller
+that handles the common case itself and calls :func:`decode_frame` on failure."""
+DECODE_FAILED = (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError)
+"""What :data:`decode_known` raises for a frame :func:`decode_frame` must look at."""
 
 
 def _split(err: msgspec.ValidationError) -> tuple[str, str]:

@@ -26,6 +26,7 @@ __all__ = [
     "MarketsUpdated",
     "NeedsBackfill",
     "Resyncing",
+    "Routed",
     "SubscriptionsListed",
     "Unknown",
 ]
@@ -107,6 +108,21 @@ class SubscriptionsListed(msgspec.Struct, frozen=True):
     subscriptions: tuple[SubscriptionInfo, ...]
 
 
+class Routed(msgspec.Struct, frozen=True):
+    """A data message for the sink, returned after the control events it follows.
+
+    With a sink, a data message normally goes to it at once. When the same frame
+    also produced control events (a gap before a trade, a resync before a
+    snapshot), the message comes back as ``Routed`` after them instead, so the
+    shell handles them in order: the backfill a gap asks for must not see the
+    trade that revealed it first.
+    """
+
+    channel: str
+    ticker: str
+    msg: DataMessage
+
+
 class FrameError(msgspec.Struct, frozen=True):
     """A frame that could not be decoded (counted; for a sequenced sid it forces a resync)."""
 
@@ -119,4 +135,5 @@ class FrameError(msgspec.Struct, frozen=True):
 Event = (
     DataMessage | ChannelSubscribed | ChannelUnsubscribed | ChannelLost | Gap | Resyncing
     | NeedsBackfill | CommandFailed | MarketsUpdated | SubscriptionsListed | FrameError | Unknown
+    | Routed
 )

@@ -1,10 +1,10 @@
 """Replay a recording of raw frames through a passive session.
 
 A recording is one text frame per line (JSONL, blank lines ignored), as the
-``ws/`` captures are. The session runs in passive mode: it adopts the
-subscriptions it sees, sequences every sid and keeps the books, exactly as a
-live session would, minus the commands. Because everything here is pure, a
-recording replays as a unit test.
+``ws/`` captures are. :class:`PassiveSession` is the session without a voice: it
+adopts the subscriptions it sees, sequences every sid and keeps the books,
+exactly as a live session would, minus the commands. Because everything here is
+pure, a recording replays as a unit test.
 """
 
 from __future__ import annotations
@@ -13,10 +13,43 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .events import CommandFailed, FrameError, Resyncing
-from .session import Session
+from .events import ChannelSubscribed, CommandFailed, Event, FrameError, Resyncing
+from .messages import CHANNEL_OF, ServerMessage, Subscribed
+from .session import ChannelState, Session
 
-__all__ = ["ReplayReport", "replay_lines"]
+__all__ = ["PassiveSession", "ReplayReport", "replay_lines"]
+
+
+class PassiveSession(Session):
+    """A session that only listens: no commands, every sid and market adopted.
+
+    A recording starts wherever it starts, so a sid never subscribed here is
+    adopted from its first frame, a snapshot of any market creates its book, and
+    a delta before the first snapshot is skipped (nothing can be asked for).
+    """
+
+    passive = True
+
+    def _unknown_sid(self, sid: int, msg: ServerMessage) -> ChannelState | None:
+        return self._adopt(CHANNEL_OF[type(msg)], sid)
+
+    def _lost_first_snapshot(self, ch: ChannelState, ticker: str) -> list[Event]:
+        return []
+
+    def _takes_new_book(self, ch: ChannelState, ticker: str) -> bool:
+        return True
+
+    def _on_subscribed(self, msg: Subscribed) -> list[Event]:
+        name, sid = msg.msg.channel, msg.msg.sid
+        self._adopt(name, sid)
+        return [ChannelSubscribed(name, sid)]
+
+    def _adopt(self, name: str, sid: int) -> ChannelState:
+        ch = self._channels.get(name)
+        if ch is None:
+            ch = self._channels[name] = ChannelState(name, None)
+        self._bind(ch, sid)
+        return ch
 
 
 @dataclass
@@ -54,8 +87,8 @@ class ReplayReport:
 
 
 def replay_lines(lines: Iterable[bytes | str]) -> ReplayReport:
-    """Feed each non-blank line to a passive :class:`Session`; line numbers start at 1."""
-    session = Session(passive=True)
+    """Feed each non-blank line to a :class:`PassiveSession`; line numbers start at 1."""
+    session = PassiveSession()
     report = ReplayReport(session)
     for number, line in enumerate(lines, start=1):
         if not line.strip():

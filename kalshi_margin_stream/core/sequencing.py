@@ -54,11 +54,6 @@ class SeqTracker:
         self._last[sid] = seq
         return GAP
 
-    @property
-    def last_by_sid(self) -> dict[int, int]:
-        """The live sid → newest-seq map, for a caller's inlined in-order fast path."""
-        return self._last
-
     def expected(self, sid: int) -> int | None:
         """The next seq expected on ``sid``, or ``None`` before its baseline."""
         last = self._last.get(sid)

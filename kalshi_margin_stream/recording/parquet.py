@@ -29,7 +29,7 @@ import msgspec.inspect as mi
 from ..core import messages
 from ..core.codec import Unknown, decode_frame
 from ..core.messages import OrderbookDelta, OrderbookSnapshot
-from ..core.session import Session
+from ..core.replay import PassiveSession
 from ..exceptions import DecodeError
 from .format import Record
 
@@ -176,7 +176,7 @@ def convert_to_parquet(records: Iterable[Record], out_dir: str | Path, *, levels
     types = {cls.__struct_config__.tag: cls for cls in _message_types()}
     tables: dict[str, _Table] = {}
     books = _book_table(out / "book_snapshots.parquet", levels)
-    session = Session(passive=True)
+    session = PassiveSession()
     step = None if every_ms is None else every_ms * 1_000_000
     next_tick: int | None = None
 

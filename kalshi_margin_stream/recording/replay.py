@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..core.replay import ReplayReport
-from ..core.session import Session
+from ..core.replay import PassiveSession, ReplayReport
 from .format import Record
 
 __all__ = ["replay_records"]
@@ -24,7 +23,7 @@ def replay_records(records: Iterable[Record],
                    report: ReplayReport | None = None) -> ReplayReport:
     """Feed ``records`` (in receive order) to a passive session; numbers start at 1."""
     if report is None:
-        report = ReplayReport(Session(passive=True))
+        report = ReplayReport(PassiveSession())
     session = report.session
     for number, rec in enumerate(records, start=1):
         if rec.k == "e":

@@ -127,7 +127,8 @@ def _feed_one(ev: Event) -> FeedItem | None:
         case BookDelta():
             own = ev.user_id is not None
             body = OrderbookDeltaBody(
-                market_ticker=ev.ticker, price=dollars(ev.price), delta=count(ev.delta),
+                market_ticker=ev.ticker, price_text=fmt_dollars(ev.price),
+                delta_text=fmt_count(ev.delta),
                 side=ev.side, ts_ms=ev.ts_ms,
                 client_order_id=ev.client_order_id if own else None,
                 subaccount=ev.subaccount if own else None,

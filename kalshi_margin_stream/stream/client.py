@@ -7,19 +7,25 @@
             book = client.book("KXBTCPERP")
 
 ``Client`` composes the pieces: the Sans-I/O :class:`~.core.session.Session`
-(subscriptions, sequencing, books), the reconnect loop (:mod:`.ws`) over a
-transport, the REST client (reconciliation, backfills, and polling while the
-socket is down) and the margin state. Every background task is created in one
-``asyncio.TaskGroup`` entered by ``__aenter__`` and awaited by ``__aexit__``.
+(subscriptions, sequencing, books), the :class:`~.router.Router` it hands every
+data message to (channel and market already known), the reconnect loop
+(:mod:`.runner`: reader, the one writer, the one watchdog) over a transport, the
+REST client (reconciliation, backfills, and polling while the socket is down)
+and the margin state. This module keeps the lifecycle, the public API and the
+reactions to the session's control events. Every background task is created in
+one ``asyncio.TaskGroup`` entered by ``__aenter__`` and awaited by ``__aexit__``.
 A fatal error (a rejected key) ends every subscription with that error, is
 raised by ``wait_connected()`` and again by ``__aexit__``.
+
+Size: close to 500 lines because it is the public surface (each method with the
+docstring users read); the data path lives in ``router``/``runner``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
-import time
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -30,18 +36,20 @@ import aiohttp
 
 from ..config import Endpoints, Limits, Timeouts
 from ..core.auth import Credentials
+from ..core.backoff import Backoff
 from ..core.book import BookStatus, OrderBook
 from ..core.events import (
     ChannelLost,
+    ChannelSubscribed,
     CommandFailed,
     Event,
     FrameError,
     Gap,
     NeedsBackfill,
     Resyncing,
+    Routed,
 )
 from ..core.margin.state import MarginSnapshot, MarginState
-from ..core.messages import CHANNEL_OF as _CHANNEL_OF
 from ..core.messages import OrderbookSnapshot, OrderbookSnapshotBody
 from ..core.session import Session
 from ..exceptions import ClientClosed, CommandRejected, KalshiError
@@ -50,6 +58,7 @@ from ..rest.ratelimit import RateLimits
 from .latency import Histogram, LatencySummary
 from .margins import LiveMargins
 from .rest_sync import RestSync
+from .router import Router
 from .runner import ConnectionState, StreamRunner
 from .subscriptions import Spec, Stale, Subscription, ticker_of
 from .transport import TransportName, make_transport
@@ -61,8 +70,6 @@ __all__ = ["Client", "ClientStats"]
 
 _TIMEOUTS = Timeouts()
 _LIMITS = Limits()
-_SAMPLE_MASK = 7
-"""Latency is recorded for one data message in eight: percentiles stay sound, cost drops."""
 PERMANENT_SUBSCRIBE_ERRORS = frozenset({2, 3, 8, 9, 11, 14, 26})
 """Subscribe errors that will not go away by asking again (bad params, auth, limits);
 any other (18 timeout, 27 rate, 10/17/25 channel trouble) is retried with backoff."""
@@ -134,13 +141,15 @@ class Client:
         self.timeouts = timeouts
         self.limits = limits
         self.log = logger or logging.getLogger("kalshi_margin_stream.stream.runner")
-        self.session = Session()
+        self.router = Router(taps={channel: self._apply_state for channel in _STATE_CHANNELS})
+        self.session = Session(sink=self.router.deliver)
         self.margin_state = MarginState()
+        self.backoff = Backoff(limits.backoff_initial, limits.backoff_max)
+        """The one retry policy: reconnects (key ``None``) and resubscribes (by channel)."""
         self._transport_name = transport
         self._rate_limits = rate_limits
         self._rest_fallback = rest_fallback
         self._reconcile = reconcile
-        self._routes: dict[str, list[Subscription[Any]]] = {}
         self._stack: AsyncExitStack | None = None
         self._tg: asyncio.TaskGroup | None = None
         self._tasks: list[asyncio.Task[Any]] = []
@@ -148,16 +157,11 @@ class Client:
         self._runner: StreamRunner | None = None
         self._sync: RestSync | None = None
         self._connected = asyncio.Event()
-        self._flush_wanted = asyncio.Event()
         self._fatal: KalshiError | None = None
         self._closed = False
         self._close_task: asyncio.Future[None] | None = None
         self._entered = False
-        self._latency = Histogram()
-        self._sample = 0
-        self.data_silences = 0
         self._sub_counter = 0
-        self._subscribe_retries: dict[str, int] = {}
         self._recorder = recorder
 
     # --- lifecycle ---------------------------------------------------------------
@@ -182,25 +186,24 @@ class Client:
                 compression=self.limits.compression)
             self._runner = StreamRunner(
                 session=self.session, transport=transport, credentials=self.credentials,
-                ws_url=self.endpoints.ws_url, on_events=self._route,
+                ws_url=self.endpoints.ws_url, on_events=self._control_all,
                 on_state=self._on_state, timeouts=self.timeouts, limits=self.limits,
-                logger=self.log, tap=self._recorder)
+                logger=self.log, backoff=self.backoff, router=self.router,
+                tap=self._recorder)
             if self._recorder is not None:  # --- recorder hook ---
                 self._recorder.start()
                 stack.push_async_callback(self._recorder.aclose)
             self._sync = RestSync(self._rest, self.session, self.margin_state, self.limits,
                                   logger=self.log, reconcile=self._reconcile,
                                   fallback=self._rest_fallback, deliver=self._deliver_rest)
+            self.router.taps["trade"] = self._sync.note_trade
             self._tg = await stack.enter_async_context(asyncio.TaskGroup())
         except BaseException:
             await stack.aclose()
             raise
         self._stack = stack
         self._spawn(self._runner.run(), "ws")
-        self._spawn(self._writer(), "writer")
         self._spawn(self._sync.run(self._runner), "rest-sync")
-        if self.timeouts.data_silence:
-            self._spawn(self._data_silence_watch(self.timeouts.data_silence), "data-silence")
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
@@ -224,9 +227,10 @@ class Client:
 
     async def _close(self) -> None:
         self._closed = True
-        for subs in self._routes.values():
-            for sub in subs:
-                sub.fail(self._fatal) if self._fatal else sub._finish(None)
+        if self._fatal is not None:
+            self.router.fail_all(self._fatal)
+        else:
+            self.router.finish_all()
         for task in self._tasks:
             task.cancel()
         if self._runner is not None:
@@ -258,9 +262,7 @@ class Client:
         if self._fatal is None:
             self._fatal = exc
             self.log.error("fatal: %s", exc)
-        for subs in self._routes.values():
-            for sub in subs:
-                sub.fail(exc)
+        self.router.fail_all(exc)
         for task in self._tasks:
             if task is not asyncio.current_task():
                 task.cancel()
@@ -284,19 +286,27 @@ class Client:
             raise self._fatal
 
     def subscribe(self, spec: Spec[T]) -> Subscription[T]:
-        """Start receiving ``spec``'s updates; channels are shared on one socket."""
+        """Start receiving ``spec``'s updates; channels are shared on one socket.
+
+        Consume with ``async for update in sub`` or, a list at a time, with
+        ``async for batch in sub.batches()``.
+        """
+        return self._subscribe(spec, None)
+
+    def _subscribe(self, spec: Spec[T], callback: Callable[[T | Stale], object] | None
+                   ) -> Subscription[T]:
         self._check_open()
         sub: Subscription[T] = Subscription(spec, queue=self.limits.queue,
                                             on_close=self._unsubscribe,
-                                            on_overflow=self._overflowed)
+                                            on_overflow=self._overflowed, callback=callback)
         self._sub_counter += 1
-        sub.name = f"{spec.channel}#{self._sub_counter}"  # type: ignore[attr-defined]
-        self._routes.setdefault(spec.channel, []).append(sub)
+        sub.name = f"{spec.channel}#{self._sub_counter}"
+        self.router.add(sub)
         if spec.channel == "orderbook_delta":
             self._snapshot_for_newcomer(sub)
         self.session.subscribe([spec.channel], tickers=spec.tickers,
                                send_initial_snapshot=spec.channel == "ticker")
-        self._flush_wanted.set()
+        self._wake_writer()
         return sub
 
     def _snapshot_for_newcomer(self, sub: Subscription[Any]) -> None:
@@ -316,14 +326,28 @@ class Client:
 
     def on(self, spec: Spec[T], callback: Callable[[T | Stale], Awaitable[None] | None]
            ) -> Subscription[T]:
-        """Call ``callback`` for each update of ``spec`` (in a task the client owns)."""
+        """Call ``callback`` for each update of ``spec`` (``Stale`` markers included).
+
+        A plain function is called **inline, on the socket reader**, without a
+        queue: it must not block (no I/O, no heavy work), since the whole stream
+        waits for it; it is the fastest way to react. An ``async def`` callback is
+        awaited in a task the client owns, fed by the subscription's bounded queue.
+        An exception from the callback ends that subscription (logged; see
+        ``Subscription.error``), never the stream.
+        """
+        if not inspect.iscoroutinefunction(callback):
+            return self._subscribe(spec, callback)
         sub = self.subscribe(spec)
 
         async def pump() -> None:
             async for item in sub:
-                result = callback(item)
-                if isinstance(result, Awaitable):
-                    await result
+                try:
+                    await callback(item)
+                except Exception as exc:
+                    self.log.exception("%s: callback failed; subscription ended", sub.name)
+                    sub.fail(exc)
+                    self._unsubscribe(sub)
+                    return
 
         self._spawn(pump(), f"callback:{spec.channel}")
         return sub
@@ -369,10 +393,10 @@ class Client:
     def statistics(self) -> ClientStats:
         s = self.session.stats
         runner, sync = self._runner, self._sync
-        subs = {getattr(sub, "name", sub.spec.channel): {
+        subs = {sub.name: {
             "delivered": sub.delivered, "missed": sub.missed_total,
             "overflows": sub.overflows, "high_water": sub.high_water}
-            for group in self._routes.values() for sub in group}
+            for sub in self.router.all()}
         return ClientStats(
             state=self.state.value, frames=s.frames, by_type=dict(s.by_type),
             decode_errors=s.decode_errors, unknown=s.unknown, gaps=s.gaps,
@@ -383,78 +407,58 @@ class Client:
             reconciliations=sync.reconciliations if sync else 0,
             rest_polls=sync.polls if sync else 0, rest_errors=sync.errors if sync else 0,
             subscriptions=subs,
-            data_silences=self.data_silences,
+            data_silences=runner.data_silences if runner else 0,
             processing_us=(runner.processing if runner else Histogram()).summary(),
-            exchange_to_receive_us=self._latency.summary())
+            exchange_to_receive_us=self.router.latency.summary())
 
     # --- internals ----------------------------------------------------------------
 
+    @property
+    def data_silences(self) -> int:
+        """Times the books went quiet on a live connection and were resynced in band."""
+        return self._runner.data_silences if self._runner else 0
+
+    def _wake_writer(self) -> None:
+        if self._runner is not None:
+            self._runner.wake()
+
+    def _apply_state(self, msg: Any) -> None:
+        """The router's tap for account and ticker channels: the margin state first."""
+        self.margin_state.apply_message(msg)
+
     def _unsubscribe(self, sub: Subscription[Any]) -> None:
         channel = sub.spec.channel
-        group = self._routes.get(channel, [])
-        if sub in group:
-            group.remove(sub)
+        emptied = self.router.remove(sub)
         if self._closed:
             return
-        if not group:
-            self._routes.pop(channel, None)
+        if emptied:
             self.session.unsubscribe(channel)
         elif channel == "orderbook_delta":
-            still = set().union(*(s.spec.tickers or () for s in group))
-            gone = set(sub.spec.tickers or ()) - still
+            gone = set(sub.spec.tickers or ()) - self.router.tickers(channel)
             if gone:
                 self.session.unsubscribe(channel, tickers=gone)
-        self._flush_wanted.set()
+        self._wake_writer()
 
     def _overflowed(self, sub: Subscription[Any]) -> None:
-        self.log.warning("%s: consumer too slow, queue full", sub.spec.channel)
+        self.log.warning("%s: consumer too slow, queue full", sub.name)
         if sub.spec.channel == "orderbook_delta":
             for event in self.session.request_resync(sub.spec.tickers,
                                                      reason="consumer overflow"):
                 # The other consumers of these books lose deltas too: tell them.
-                if not isinstance(event, Resyncing):
-                    continue
-                for other in self._routes.get(event.channel, []):
-                    if other is not sub:
-                        other.mark_stale(event.tickers, event.reason)
-            self._flush_wanted.set()
+                if isinstance(event, Resyncing):
+                    self.router.mark_stale(event.channel, event.tickers, event.reason,
+                                           skip=sub)
+            self._wake_writer()
         elif self._sync is not None and sub.spec.channel in _STATE_CHANNELS - {"ticker"}:
             self._sync.request_backfill(sub.spec.channel, sub.spec.tickers, "consumer overflow")
 
-    async def _data_silence_watch(self, limit: float) -> None:
-        """Resync the books in band when they stop moving while the socket lives.
-
-        The connection watchdog (``Timeouts.silence``) counts pings as life; this one
-        looks at book data only, so a subscription the server silently stopped
-        feeding is noticed and repaired without dropping the connection.
-        """
-        stats = self.session.stats
-        seen, since = -1, time.monotonic()
-        while True:
-            await asyncio.sleep(limit / 4)
-            # Book frames counted by the session: no clock read on the hot path.
-            count = stats.deltas + stats.other_types.get("orderbook_snapshot", 0)
-            now = time.monotonic()
-            if count != seen or self.state is not ConnectionState.CONNECTED:
-                seen, since = count, now
-            elif now - since > limit and self.session.books:
-                self.data_silences += 1
-                self.log.warning("no book data for %.1fs: resyncing the books", now - since)
-                since = now
-                self._control_all(self.session.request_resync(reason="data silence"))
-                self._flush_wanted.set()
-
     def _control_all(self, events: list[Event]) -> None:
+        """The session's control events (data messages went to the router already)."""
         for event in events:
-            self._control(event)
-
-    async def _writer(self) -> None:
-        """Send commands queued outside the reader (subscribe calls, resync requests)."""
-        while True:
-            await self._flush_wanted.wait()
-            self._flush_wanted.clear()
-            if self._runner is not None:
-                await self._runner.send_pending()
+            if type(event) is Routed:
+                self.router.deliver(event.channel, event.ticker, event.msg)
+            else:
+                self._control(event)
 
     def _on_state(self, state: ConnectionState) -> None:
         was_connected = self._connected.is_set() and self._fatal is None
@@ -468,62 +472,34 @@ class Client:
         if state is ConnectionState.DISCONNECTED and self._sync is not None:
             self._sync.disconnected()
             if was_connected:
-                for group in self._routes.values():
-                    for sub in group:
-                        sub.mark_stale(None, "disconnected")
-
-    def _route(self, events: list[Event]) -> None:
-        """Deliver the session's events (the reader's hot path: no awaits)."""
-        for event in events:
-            channel = _CHANNEL_OF.get(type(event))
-            if channel is not None:
-                msg: Any = event
-                subs = self._routes.get(channel)
-                self._sample += 1
-                if not self._sample & _SAMPLE_MASK:  # latency of one message in 8
-                    sent = msg.sending_ts_ms
-                    if sent is not None:
-                        self._latency.record((time.time_ns() // 1000) - sent * 1000)
-                ticker = ticker_of(msg)
-                if channel in _STATE_CHANNELS:
-                    self.margin_state.apply_message(msg)
-                elif channel == "trade" and self._sync is not None:
-                    self._sync.note_trade(msg)
-                if subs:
-                    for sub in subs:
-                        if not ticker or sub.spec.wants(ticker):
-                            sub.offer(msg, ticker)
-            else:
-                self._control(event)
+                self.router.mark_all_stale("disconnected")
 
     def _control(self, event: Event) -> None:
         if isinstance(event, Resyncing):
             self.log.info("resync %s %s: %s", event.channel, ",".join(event.tickers),
                           event.reason)
-            for sub in self._routes.get(event.channel, []):
-                sub.mark_stale(event.tickers, event.reason)
+            self.router.mark_stale(event.channel, event.tickers, event.reason)
+        elif isinstance(event, ChannelSubscribed):
+            self.backoff.reset(("subscribe", event.channel))
         elif isinstance(event, Gap):
             self.log.warning("gap on %s sid %d: expected seq %d, got %d", event.channel,
                              event.sid, event.expected, event.got)
         elif isinstance(event, NeedsBackfill):
-            for sub in self._routes.get(event.channel, []):
-                sub.mark_stale(event.tickers, event.reason)
+            self.router.mark_stale(event.channel, event.tickers, event.reason)
             if self._sync is not None:
                 self._sync.request_backfill(event.channel, event.tickers, event.reason)
         elif isinstance(event, ChannelLost):
             self.log.warning("%s sid %d lost: error %d %s", event.channel, event.sid,
                              event.code, event.message)
             if event.channel == "ticker":  # the others get Resyncing / NeedsBackfill
-                for sub in self._routes.get(event.channel, []):
-                    sub.mark_stale(None, f"error {event.code}")
+                self.router.mark_stale(event.channel, None, f"error {event.code}")
         elif isinstance(event, CommandFailed):
             self.log.warning("command %s failed: %d %s", event.cmd_id, event.code,
                              event.message)
-            if event.command == "subscribe" and event.channel in self._routes:
+            if event.command == "subscribe" and event.channel in self.router.routes:
                 if event.code in PERMANENT_SUBSCRIBE_ERRORS:
                     err = CommandRejected(event.code, event.message, cmd_id=event.cmd_id)
-                    for sub in self._routes.pop(event.channel, []):
-                        sub.fail(err)
+                    self.router.fail(event.channel, err)
                     self.session.unsubscribe(event.channel)
                 else:  # a timeout, a rate limit, a channel error: try again shortly
                     self._spawn(self._resubscribe_later(event.channel),
@@ -533,16 +509,11 @@ class Client:
                              event.reason)
 
     async def _resubscribe_later(self, channel: str) -> None:
-        attempt = self._subscribe_retries.get(channel, 0)
-        self._subscribe_retries[channel] = attempt + 1
-        await asyncio.sleep(min(self.limits.backoff_max,
-                                self.limits.backoff_initial * (1 << min(attempt, 10))))
+        """Subscribe again after the client's backoff (reset once the channel is back)."""
+        await asyncio.sleep(self.backoff.next_delay(("subscribe", channel)))
         self.session.retry_subscribe(channel)
-        self._flush_wanted.set()
+        self._wake_writer()
 
     def _deliver_rest(self, channel: str, msg: Any) -> None:
         """Deliver data that REST produced (backfilled trades) as if it came by socket."""
-        ticker = ticker_of(msg)
-        for sub in self._routes.get(channel, []):
-            if sub.spec.wants(ticker):
-                sub.offer(msg, ticker)
+        self.router.offer(channel, ticker_of(msg), msg)

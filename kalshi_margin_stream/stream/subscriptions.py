@@ -5,10 +5,20 @@ A spec (``Books``, ``Tickers``, ``Trades``, ``Fills``, ``Orders``,
 message type the :class:`Subscription` yields. Messages are the decoded Structs
 themselves (no copy); book consumers read the book with ``client.book(ticker)``.
 
+Three ways to consume one subscription:
+
+* ``async for update in sub`` (the default), one update at a time;
+* ``async for batch in sub.batches()``: a list of everything queued since the
+  consumer last looked (at least one item; under load, a whole socket read);
+* an inline callback (``client.on(spec, fn)`` with a plain function): ``fn`` is
+  called on the socket reader itself, without a queue. It **must not block** and
+  should be quick: the whole stream waits for it.
+
 Delivery policy (the one place it lives)
 ----------------------------------------
 The socket reader never waits on a consumer. Each subscription owns a bounded
-anyio memory stream (``Limits.queue``). When it is full:
+queue (a ``deque`` of at most ``Limits.queue`` items, woken by one future).
+When it is full:
 
 * the update is not queued and is counted in ``missed``; so is every later one
   until the consumer has caught up (the queue is half empty again);
@@ -23,19 +33,27 @@ anyio memory stream (``Limits.queue``). When it is full:
 
 Server error 25 (the exchange's own buffer overflow) and every resync go through
 the same door: a :class:`Stale` marker before the fresh data. Nothing is dropped
-without the consumer being told.
+without the consumer being told. An inline callback cannot fall behind (it runs
+before the next frame is read), and it gets the same ``Stale`` markers in the
+same order. Which book deltas to skip until a fresh snapshot is decided once,
+by the session's snapshot gate: nothing here filters deltas.
+
+Size: a little over 400 lines because the specs and the delivery policy they
+are consumed under belong together; the policy is most of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import inspect
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Generic, Self, TypeVar
 
-import anyio
 import msgspec
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ..core.messages import (
     Fill,
@@ -54,6 +72,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 _YIELD_EVERY = 64
 """Queued items a consumer takes without yielding to the event loop."""
 
@@ -82,7 +101,8 @@ class Spec(Generic[T]):
     channel = ""
 
     def wants(self, ticker: str) -> bool:
-        return self.tickers is None or ticker in self.tickers
+        """Whether a message of market ``ticker`` (``""``: none) is for this spec."""
+        return self.tickers is None or not ticker or ticker in self.tickers
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,16 +163,30 @@ class Subscription(Generic[T]):
 
     ``async with`` (or :meth:`aclose`) ends it early; a bare ``async for`` lasts
     as long as the client. A fatal client error is raised from ``async for``.
+    With ``callback`` set, updates go to it on the reader instead of the queue.
     """
+
+    __slots__ = (
+        "spec", "name", "wanted", "_items", "_waiter", "_queue", "_callback", "_on_close",
+        "_on_overflow", "_error", "_closed", "delivered", "_consumed", "_streak", "missed",
+        "missed_total", "high_water", "overflows", "_pending_stale", "_repair_on_flush",
+        "_told_stale", "_slow",
+    )
 
     def __init__(self, spec: Spec[T], *, queue: int,
                  on_close: Callable[[Subscription[T]], None],
-                 on_overflow: Callable[[Subscription[T]], None]) -> None:
+                 on_overflow: Callable[[Subscription[T]], None],
+                 callback: Callable[[T | Stale], object] | None = None) -> None:
         self.spec = spec
-        self._send: MemoryObjectSendStream[T | Stale]
-        self._recv: MemoryObjectReceiveStream[T | Stale]
-        self._send, self._recv = anyio.create_memory_object_stream[T | Stale](queue)
+        self.name = spec.channel
+        """``channel#n`` once the client registered it (the statistics key)."""
+        self.wanted: frozenset[str] | None = (None if spec.tickers is None
+                                              else frozenset(spec.tickers))
+        """The market filter as a set (read by the router on every message)."""
+        self._items: deque[T | Stale] = deque()
+        self._waiter: asyncio.Future[None] | None = None
         self._queue = queue
+        self._callback = callback
         self._on_close = on_close
         self._on_overflow = on_overflow
         self._error: BaseException | None = None
@@ -168,8 +202,10 @@ class Subscription(Generic[T]):
         self.overflows = 0
         self._pending_stale: Stale | None = None
         self._repair_on_flush = False
-        self._awaiting: set[str] = set()
-        """Book markets whose deltas are skipped until their fresh snapshot."""
+        self._told_stale = False
+        self._slow = callback is not None
+        """Anything but the plain queued case (closed, a marker waiting or just told,
+        a callback): ``offer`` then takes the careful path. One flag on the hot path."""
 
     def __repr__(self) -> str:
         return (f"Subscription({self.spec!r}, delivered={self.delivered}, "
@@ -181,28 +217,53 @@ class Subscription(Generic[T]):
         return self
 
     async def __anext__(self) -> T | Stale:
-        try:
-            # anyio's receive() yields to the loop even when an item waits: take queued
-            # items directly (one loop round trip per message saved), but still yield
-            # every _YIELD_EVERY items so a busy consumer cannot starve the reader.
-            self._streak += 1
-            if self._streak < _YIELD_EVERY:
-                try:
-                    item = self._recv.receive_nowait()
-                except anyio.WouldBlock:
+        items = self._items
+        while True:
+            if items:
+                # Take queued items directly, but yield every _YIELD_EVERY items so
+                # a busy consumer cannot starve the reader.
+                self._streak += 1
+                if self._streak >= _YIELD_EVERY:
                     self._streak = 0
-                    item = await self._recv.receive()
-            else:
-                self._streak = 0
-                item = await self._recv.receive()
-        except (anyio.EndOfStream, anyio.ClosedResourceError):
+                    await asyncio.sleep(0)
+                    continue
+                item = items.popleft()
+                self._consumed += 1
+                if self._pending_stale is not None:
+                    self._flush_stale()  # the consumer caught up: tell it, then fresh data
+                return item
+            await self._wait()
+
+    async def batches(self) -> AsyncIterator[list[T | Stale]]:
+        """Everything queued at once, as lists (never empty); same policy, same order."""
+        items = self._items
+        while True:
+            if not items:
+                try:
+                    await self._wait()
+                except StopAsyncIteration:
+                    return
+                continue
+            batch = list(items)
+            items.clear()
+            self._consumed += len(batch)
+            if self._pending_stale is not None:
+                self._flush_stale()
+            yield batch
+            await asyncio.sleep(0)  # let the reader fill the next batch
+
+    async def _wait(self) -> None:
+        """Sleep until an item is queued; raise the end of the stream once closed."""
+        if self._closed:
             if self._error is not None:
-                raise self._error from None
-            raise StopAsyncIteration from None
-        self._consumed += 1
-        if self._pending_stale is not None:
-            self._flush_stale()  # the consumer caught up: tell it, then fresh data
-        return item
+                raise self._error
+            raise StopAsyncIteration
+        self._streak = 0
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await waiter
+        finally:
+            self._waiter = None
 
     async def __aenter__(self) -> Self:
         return self
@@ -216,49 +277,79 @@ class Subscription(Generic[T]):
         if not self._closed:
             self._finish(None)
             self._on_close(self)
-        self._recv.close()
 
     @property
     def closed(self) -> bool:
         return self._closed
 
     @property
+    def error(self) -> BaseException | None:
+        """What ended the subscription (a fatal client error, a callback's exception)."""
+        return self._error
+
+    @property
     def health(self) -> str:
-        """``"synced"``, or ``"resyncing"`` while fresh data is awaited after a loss."""
-        return "resyncing" if (self._awaiting or self._pending_stale) else "synced"
+        """``"resyncing"`` from a Stale marker until fresh data follows it, else ``"synced"``."""
+        return "resyncing" if (self._told_stale or self._pending_stale) else "synced"
 
     # --- reader side (synchronous, never waits) ---------------------------------
 
     def offer(self, msg: T, ticker: str) -> None:
         """Queue one update, applying the delivery policy in the module docstring."""
+        if self._slow:
+            self._offer_carefully(msg)
+            return
+        items = self._items
+        used = len(items)
+        if used >= self._queue:
+            self._overflow()
+            return
+        items.append(msg)
+        self.delivered += 1
+        if used >= self.high_water:
+            self.high_water = used + 1
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _offer_carefully(self, msg: T) -> None:
         if self._closed:
             return
         if self._pending_stale is not None and not self._flush_stale():
             self._skip_until_told()
             return
-        awaiting = self._awaiting
-        if awaiting and ticker in awaiting and type(msg) is not OrderbookSnapshot:
-            self._skip()  # superseded by the fresh snapshot on its way
+        self._told_stale = False
+        self._slow = self._callback is not None
+        if self._callback is not None:
+            self._call(msg)
             return
-        try:
-            self._send.send_nowait(msg)
-        except anyio.WouldBlock:
-            self._overflow()
-            return
-        if awaiting:
-            awaiting.discard(ticker)
+        self.offer(msg, "")
+
+    def _call(self, item: T | Stale) -> None:
+        """Run the inline callback; its exception ends this subscription, not the stream."""
+        assert self._callback is not None
         self.delivered += 1
-        used = self.delivered - self._consumed
-        if used > self.high_water:
-            self.high_water = used
+        self._consumed += 1
+        if type(item) is not Stale:
+            self._told_stale = False
+        try:
+            result = self._callback(item)
+            if result is not None and inspect.isawaitable(result):
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()  # never awaited: say so clearly instead of a RuntimeWarning
+                raise TypeError("an inline callback returned an awaitable: pass an "
+                                "'async def' function to client.on to have it awaited")
+        except Exception as exc:
+            _log.exception("%s: callback failed; subscription ended", self.name)
+            self._finish(exc)
+            self._on_close(self)
 
     def mark_stale(self, tickers: tuple[str, ...] | None, reason: str) -> None:
         """Tell the consumer its data is invalid until fresh data (a resync, error 25...)."""
         if self._closed:
             return
-        if self.spec.channel == "orderbook_delta":
-            mine = tickers if tickers is not None else self.spec.tickers or ()
-            self._awaiting.update(t for t in mine if self.spec.wants(t))
+        self._slow = True
         if self._pending_stale is None:
             self._pending_stale = Stale(self.spec.channel, tickers, reason)
         else:
@@ -271,10 +362,9 @@ class Subscription(Generic[T]):
         self._finish(error)
 
     def _overflow(self) -> None:
+        self._slow = True
         self.overflows += 1
         self._skip()
-        if self.spec.channel == "orderbook_delta":
-            self._awaiting.update(self.spec.tickers or ())
         self._pending_stale = Stale(self.spec.channel, self.spec.tickers, "overflow")
         self._repair_on_flush = True
 
@@ -291,8 +381,6 @@ class Subscription(Generic[T]):
         self._skip()
         if not self._repair_on_flush:
             self._repair_on_flush = True
-            if self.spec.channel == "orderbook_delta":
-                self._awaiting.update(self.spec.tickers or ())
             pending = self._pending_stale
             assert pending is not None
             self._pending_stale = Stale(self.spec.channel, self.spec.tickers, pending.reason)
@@ -306,16 +394,21 @@ class Subscription(Generic[T]):
         stale = self._pending_stale
         if stale is None:
             return True
-        if self.delivered - self._consumed > self._queue // 2:
+        if len(self._items) > self._queue // 2:
             return False
-        try:
-            self._send.send_nowait(Stale(stale.channel, stale.tickers, stale.reason,
-                                         self.missed))
-        except anyio.WouldBlock:  # pragma: no cover - checked just above
-            return False
-        self.delivered += 1
         self._pending_stale = None
+        marker = Stale(stale.channel, stale.tickers, stale.reason, self.missed)
         self.missed = 0
+        self._told_stale = True
+        self._slow = True  # the next update clears _told_stale
+        if self._callback is not None:
+            self._call(marker)
+        else:
+            self._items.append(marker)
+            self.delivered += 1
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
         if self._repair_on_flush:
             self._repair_on_flush = False
             self._on_overflow(self)
@@ -325,6 +418,9 @@ class Subscription(Generic[T]):
         if self._closed:
             return
         self._closed = True
+        self._slow = True
         self._error = error
-        self._send.close()
-        self._recv.close()  # what was still queued is void: the subscription is over
+        self._items.clear()  # what was still queued is void: the subscription is over
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)

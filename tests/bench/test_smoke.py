@@ -127,14 +127,26 @@ def test_e2e_smoke() -> None:
 
 
 def test_targets_summary_reads_results() -> None:
-    res: dict[str, dict[str, Any]] = {"pipeline": {"table": {"deltas only": {
-        "ours: Session.receive_frame": {"ns_per_frame": 1200.0},
-        "bare msgspec decode (reference)": {"ns_per_frame": 600.0}}}},
-        "memory": {"flat": True, "rss_growth": 0, "retained_bytes": 1024}}
-    rows = {t: met for t, _, met in run_all.targets(res)}
-    assert rows["decode+seq+book <= 1.5 µs per delta frame"] is True
-    assert rows["... within 3x of bare msgspec decode"] is True
-    assert rows["flat memory over the long replay"] is True
+    res: dict[str, dict[str, Any]] = {
+        "pipeline": {"table": {"live-like mix": {
+            "ours: Session.receive_frame": {"ns_per_frame": 1200.0},
+            bench_pipeline.BARE: {"ns_per_frame": 400.0}}}},
+        "e2e": {"throughput": {"aiohttp": {"rate": 1_000_000.0},
+                               "client-aiohttp": {"rate": 250_000.0},
+                               "client-picows": {"rate": 400_000.0}},
+                "latency": {20_000: {"client-aiohttp": {"p99": 900_000.0}},
+                            100_000: {"client-picows": {"p99": 3_000_000.0}}}},
+        "memory": {"flat": True, "rss_growth": 0, "retained_bytes": 1024, "frames": 10}}
+    rows = {t: (measured, met) for t, measured, met in run_all.targets(res)}
+    core = rows["core receive_frame on the mix <= 2.8x bare decode (str prices)"]
+    assert core == ("3.00x", False)
+    assert rows["ours: Client, aiohttp transport >= 0.28x bare aiohttp receive"][1] is False
+    picows = "ours: Client, picows transport ([fast]) >= 0.33x bare aiohttp receive"
+    assert rows[picows] == ("0.40x = 400k/s", True)
+    assert rows["p99 <= 1 ms at 20k msg/s (ours: Client, aiohttp transport)"][1] is True
+    assert rows["p99 <= 2 ms at 100k msg/s (ours: Client, picows transport ([fast]))"][1] is False
+    assert rows["flat memory over the long replay (10 frames)"][1] is True
+    assert "core/ and stream/ modules over ~400 lines say why" in rows
 
 
 def test_e2e_fine_pacing_smoke() -> None:

@@ -54,7 +54,7 @@ def test_delta_adds_signed_change_and_removes_level_at_zero() -> None:
     b.apply_delta("ask", D("1.9"), D("1.00"))
     assert b.best_ask() == (D("1.9"), D("1.00"))
     b.apply_delta("bid", D("1.5"), D("2"))
-    assert b.to_json_levels() == {"bids": [["1.5", "2"]], "asks": [["1.9", "1.00"],
+    assert b.to_json_levels() == {"bids": [["1.5", "2.00"]], "asks": [["1.9", "1.00"],
                                                                       ["2.0", "3.00"]]}
 
 
@@ -99,3 +99,47 @@ def test_new_book_is_stale_and_clear_resets() -> None:
     b.clear()
     assert b.depth == (0, 0) and b.status is BookStatus.STALE
     assert "T" in repr(b)
+
+
+def test_real_kalshi_strings_round_trip_unchanged_through_int_ticks() -> None:
+    b = OrderBook("KXBTCPERP")
+    b.apply_snapshot([("8.0961", "617.00"), ("8.0958", "12.50")], [("8.1002", "0.01")])
+    b.apply_delta("bid", "8.0961", "-17.00")
+    b.apply_delta("ask", "8.0999", "3.25")
+    assert b.to_json_levels() == {"bids": [["8.0961", "600.00"], ["8.0958", "12.50"]],
+                                  "asks": [["8.0999", "3.25"], ["8.1002", "0.01"]]}
+    top = b.best_bid()
+    assert top == (D("8.0961"), D("600.00")) and str(top[0]) == "8.0961"
+    assert b.mid() == (D("8.0961") + D("8.0999")) / 2
+    assert b._bids == {80961: 60000, 80958: 1250}  # ints inside
+
+
+def test_the_same_value_written_differently_is_one_level() -> None:
+    b = OrderBook("T")
+    b.apply_snapshot([("8.0961", "1.00")], [])
+    b.apply_delta("bid", "8.09610", "2")
+    b.apply_delta("bid", D("8.096100"), D("0.5"))
+    assert b.bids() == [(D("8.0961"), D("3.50"))] and b.depth == (1, 0)
+    assert b.size_at("bid", "8.096100") == D("3.5") and b.size_at("bid", "9") == 0
+
+
+def test_finer_values_rescale_the_book_without_rounding() -> None:
+    b = OrderBook("T")
+    b.apply_snapshot([("1.0001", "1.00")], [("2.0000", "1.00")])
+    b.apply_delta("bid", "1.00005", "0.001")  # five price places, three size places
+    assert b.bids() == [(D("1.0001"), D("1.00")), (D("1.00005"), D("0.001"))]
+    b.apply_delta("bid", "1.0001", "-1")
+    assert b.best_bid() == (D("1.00005"), D("0.001"))
+    assert str(b.best_ask()[1]) == "1.000"  # type: ignore[index]  # now at 3 places
+
+
+@pytest.mark.parametrize(("price", "delta"), [("NaN", "1"), ("1.0", "Infinity"),
+                                              ("abc", "1"), ("1.0", "1e-40")])
+def test_values_that_are_not_finite_decimals_are_desyncs_and_change_nothing(
+        price: str, delta: str) -> None:
+    b = OrderBook("T")
+    b.apply_snapshot([("0.5", "1.00")], [("2.0", "1.00")])
+    before = b.to_json_levels()
+    with pytest.raises(BookDesync):
+        b.apply_delta("bid", price, delta)
+    assert b.to_json_levels() == before

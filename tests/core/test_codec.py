@@ -19,7 +19,7 @@ from kalshi_margin_stream.core.codec import (
     encode,
     encode_command,
 )
-from kalshi_margin_stream.exceptions import DecodeError, KalshiError
+from kalshi_margin_stream.exceptions import DecodeError
 
 WS = Path(__file__).parents[1] / "data" / "ws"
 CAPTURES = sorted(WS.glob("*.jsonl"))
@@ -73,7 +73,9 @@ def test_unknown_fields_are_tolerated() -> None:
 
 
 @pytest.mark.parametrize(("frame", "path"), [
-    (b'{"type":"orderbook_delta","sid":1,"seq":2,"msg":{"market_ticker":"X","price":"x",'
+    (b'{"type":"trade","sid":1,"msg":{"trade_id":"t","market_ticker":"X","price":"x",'
+     b'"count":"1","taker_side":"bid","ts_ms":1}}', "$.msg.price"),
+    (b'{"type":"orderbook_delta","sid":1,"seq":2,"msg":{"market_ticker":"X","price":1.5,'
      b'"delta":"1","side":"bid"}}', "$.msg.price"),
     (b'{"type":"orderbook_delta","sid":1,"seq":2,"msg":{"market_ticker":"X","price":"1",'
      b'"delta":"1","side":"up"}}', "$.msg.side"),
@@ -129,11 +131,14 @@ def _mutations() -> st.SearchStrategy[bytes]:
 
 
 @given(_mutations())
-def test_fuzzed_frames_raise_only_package_errors(frame: bytes) -> None:
+def test_fuzzed_frames_raise_only_decode_errors(frame: bytes) -> None:
     try:
-        decode_frame(frame)
-    except KalshiError:
-        pass
+        msg = decode_frame(frame)
+    except DecodeError as exc:
+        assert exc.path.startswith("$")
+    else:
+        assert isinstance(msg, Unknown) or type(msg) in m.CHANNEL_OF or isinstance(
+            msg, m.Subscribed | m.Unsubscribed | m.OkMessage | m.ErrorMessage)
 
 
 COMMANDS: list[m.ClientCommand] = [

@@ -102,3 +102,18 @@ def test_console_script_runs() -> None:
                           str(WS / "ws__private_lifecycle.jsonl"), "--json"],
                          capture_output=True, text=True, check=True, timeout=60)
     assert json.loads(out.stdout)["by_type"]["user_order"] == 12
+
+
+def test_the_passive_session_adopts_subscriptions_it_sees_announced() -> None:
+    from kalshi_margin_stream.core import events as ev
+    from kalshi_margin_stream.core.replay import PassiveSession
+
+    s = PassiveSession()
+    (event,) = s.receive_frame(b'{"type":"subscribed","id":7,'
+                               b'"msg":{"channel":"orderbook_delta","sid":4}}')
+    assert event == ev.ChannelSubscribed("orderbook_delta", 4)
+    ch = s.channel("orderbook_delta")
+    assert ch is not None and ch.sid == 4 and s.data_to_send() == []
+    s.receive_frame(b'{"type":"orderbook_delta","sid":4,"seq":1,"msg":{"market_ticker":"A",'
+                    b'"price":"1.0000","delta":"1.00","side":"bid"}}')
+    assert s.stats.orphans == 0 and s.stats.resyncs == 0  # no snapshot yet: skipped, quiet

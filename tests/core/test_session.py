@@ -32,7 +32,7 @@ def snapshot(sid: int, seq: int, ticker: str, bid: str = "1.00", ask: str = "2.0
 def delta(sid: int, seq: int, ticker: str, price: str = "1.00", size: str = "1.00",
           side: m.Side = "bid") -> bytes:
     return frame(m.OrderbookDelta(sid=sid, seq=seq, msg=m.OrderbookDeltaBody(
-        market_ticker=ticker, price=D(price), delta=D(size), side=side, ts_ms=1)))
+        market_ticker=ticker, price_text=price, delta_text=size, side=side, ts_ms=1)))
 
 
 def subscribed(cmd_id: int, channel: str, sid: int) -> bytes:
@@ -297,11 +297,21 @@ def test_list_subscriptions_and_unknown_and_bad_frames() -> None:
 
 def test_undecodable_sequenced_frame_on_a_book_sid_forces_a_resync() -> None:
     s, _ = books_session()
+    bad = (b'{"type":"orderbook_delta","sid":1,"seq":"3","msg":{"market_ticker":"A",'
+           b'"price":"1.00","delta":"1","side":"bid"}}')
+    events = s.receive_frame(bad)
+    assert isinstance(events[0], ev.FrameError) and events[0].path == "$.seq"
+    assert isinstance(events[1], ev.Resyncing)
+    assert sent(s)[0]["params"]["action"] == "get_snapshot"
+
+
+def test_a_price_that_is_not_a_number_is_a_desync_of_that_book() -> None:
+    s, _ = books_session()
     bad = (b'{"type":"orderbook_delta","sid":1,"seq":3,"msg":{"market_ticker":"A",'
            b'"price":"oops","delta":"1","side":"bid"}}')
-    events = s.receive_frame(bad)
-    assert isinstance(events[0], ev.FrameError) and events[0].path == "$.msg.price"
-    assert isinstance(events[1], ev.Resyncing)
+    (event,) = s.receive_frame(bad)
+    assert isinstance(event, ev.Resyncing) and "not a decimal number" in event.reason
+    assert s.stats.desyncs == 1 and s.stats.decode_errors == 0
     assert sent(s)[0]["params"]["action"] == "get_snapshot"
 
 

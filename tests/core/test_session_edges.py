@@ -82,11 +82,28 @@ def test_unusable_numbers_become_frame_errors_and_a_resync(bad: dict[str, str]) 
     assert top is None or top[0].is_finite()
 
 
-def test_nan_in_a_snapshot_is_a_frame_error() -> None:
+@pytest.mark.parametrize("level", [["1.0", "NaN"], ["sNaN", "1"], ["Infinity", "0"]])
+def test_a_non_finite_level_in_a_snapshot_is_a_desync(level: list[str]) -> None:
     s = book_session()
     events = s.receive_frame(frame(type="orderbook_snapshot", sid=1, seq=2, msg={
-        "market_ticker": "A", "bid": [["1.0", "NaN"]], "ask": []}))
-    assert isinstance(events[0], ev.FrameError) and s.stats.decode_errors == 1
+        "market_ticker": "A", "bid": [level], "ask": []}))
+    assert isinstance(events[0], ev.Resyncing) and events[0].reason.startswith("bad snapshot")
+    assert s.stats.desyncs == 1 and s.stats.decode_errors == 0
+    assert s.books["A"].status.value == "resyncing"
+
+
+def test_our_own_bugs_are_not_turned_into_frame_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the peer's errors become FrameErrors: a TypeError of ours propagates."""
+    s = book_session()
+
+    def broken(self: object, side: str, price: object, delta: object) -> None:
+        raise TypeError("a bug of ours")
+
+    monkeypatch.setattr(type(s.books["A"]), "apply_delta", broken)
+    with pytest.raises(TypeError, match="a bug of ours"):
+        s.receive_frame(frame(type="orderbook_delta", sid=1, seq=2, msg={
+            "market_ticker": "A", "price": "1.5", "delta": "1", "side": "bid"}))
+    assert s.stats.decode_errors == 0
 
 
 def test_retry_subscribe_after_a_passing_refusal() -> None:

@@ -5,6 +5,6 @@ from __future__ import annotations
 import pytest
 
 
-@pytest.fixture(params=["aiohttp", "websockets"])
+@pytest.fixture(params=["aiohttp", "websockets", "picows"])
 def transport(request: pytest.FixtureRequest) -> str:
     return str(request.param)

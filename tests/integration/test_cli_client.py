@@ -16,15 +16,18 @@ async def run_cli(*args: str, timeout: float = 60) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         *CLI, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+    code = proc.returncode
+    assert isinstance(code, int)
+    return code, out.decode(), err.decode()
 
 
-async def test_stream_prints_messages_and_a_replay_shaped_summary(tmp_path: Path) -> None:
+async def test_stream_prints_messages_and_a_replay_shaped_summary(tmp_path: Path,
+                                                                  transport: str) -> None:
     async with running_simulator(markets=["KXBTCPERP"], rate=200.0) as sim:
         key = sim.write_private_key(tmp_path / "key.pem")
         code, out, err = await run_cli(
             "stream", "--rest-url", sim.rest_url, "--ws-url", sim.ws_url,
+            "--transport", transport,
             "--key-id", sim.key_id, "--private-key", str(key),
             "--channels", "orderbook_delta", "trade", "--markets", "KXBTCPERP",
             "--duration", "2", "--json")

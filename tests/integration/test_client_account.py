@@ -67,8 +67,8 @@ async def test_fills_and_orders_update_the_margin_state(transport: str) -> None:
         assert position.count == 3 and position.entry_price == fill.msg.price
 
 
-async def test_reconcile_after_reconnect_recovers_what_the_socket_lost() -> None:
-    async with sim_and_client() as (sim, client):
+async def test_reconcile_after_reconnect_recovers_what_the_socket_lost(transport: str) -> None:
+    async with sim_and_client(transport) as (sim, client):
         client.subscribe(Fills())
         client.subscribe(Orders())
         await client.wait_connected(5)
@@ -81,8 +81,8 @@ async def test_reconcile_after_reconnect_recovers_what_the_socket_lost() -> None
         assert client.margin.account(0).positions[MARKETS[1]].count == 2
 
 
-async def test_rest_errors_during_reconciliation_are_retried() -> None:
-    async with sim_and_client() as (sim, client):
+async def test_rest_errors_during_reconciliation_are_retried(transport: str) -> None:
+    async with sim_and_client(transport) as (sim, client):
         client.subscribe(Orders())
         await client.wait_connected(5)
         await cross_the_book(client, MARKETS[0], 1)

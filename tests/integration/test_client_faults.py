@@ -29,8 +29,8 @@ def queued(sub: Any) -> int:
     return int(sub.delivered - sub._consumed)
 
 
-async def test_lagging_consumer_gets_data_again_after_a_reconnect() -> None:
-    async with sim_and_client(limits=replace(FAST_LIMITS, queue=64)) as (sim, client):
+async def test_lagging_consumer_gets_data_again_after_a_reconnect(transport: str) -> None:
+    async with sim_and_client(transport, limits=replace(FAST_LIMITS, queue=64)) as (sim, client):
         sub = client.subscribe(Books(tuple(MARKETS)))
         await eventually(lambda: books_match(sim, client, MARKETS))
         async with asyncio.timeout(5):
@@ -50,8 +50,8 @@ async def test_lagging_consumer_gets_data_again_after_a_reconnect() -> None:
                     break
 
 
-async def test_error_25_on_the_ticker_sid_tells_the_consumer() -> None:
-    async with sim_and_client() as (sim, client):
+async def test_error_25_on_the_ticker_sid_tells_the_consumer(transport: str) -> None:
+    async with sim_and_client(transport) as (sim, client):
         sub = client.subscribe(Tickers(tuple(MARKETS)))
         await eventually(lambda: (ch := client.session.channel("ticker")) is not None
                          and ch.sid is not None)
@@ -66,8 +66,8 @@ async def test_error_25_on_the_ticker_sid_tells_the_consumer() -> None:
                     break
 
 
-async def test_trade_gap_backfill_reaches_back_before_the_revealing_trade() -> None:
-    async with sim_and_client() as (sim, client):
+async def test_trade_gap_backfill_reaches_back_before_the_revealing_trade(transport: str) -> None:
+    async with sim_and_client(transport) as (sim, client):
         sub = client.subscribe(Trades(tuple(MARKETS)))
         await eventually(lambda: (ch := client.session.channel("trade")) is not None
                          and ch.sid is not None)
@@ -101,7 +101,7 @@ async def test_trade_gap_backfill_reaches_back_before_the_revealing_trade() -> N
                     break
 
 
-async def test_a_non_finite_number_is_a_frame_error_not_a_crash() -> None:
+async def test_a_non_finite_number_is_a_desync_not_a_crash(transport: str) -> None:
     async def ws_handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
@@ -132,16 +132,19 @@ async def test_a_non_finite_number_is_a_frame_error_not_a_crash() -> None:
     try:
         async with Client(Credentials.from_pem("k", pem), rest_url=f"http://127.0.0.1:{port}/r",
                           ws_url=f"ws://127.0.0.1:{port}/ws", timeouts=FAST_TIMEOUTS,
+                          transport=transport,  # type: ignore[arg-type]
                           limits=FAST_LIMITS, reconcile=False, rest_fallback=False) as client:
             client.subscribe(Books(("A",)))
-            await eventually(lambda: client.statistics().decode_errors >= 1)
-            assert client.state.value == "connected"
+            await eventually(lambda: client.statistics().desyncs >= 1)
+            book = client.book("A")
+            assert book is not None and book.status.value == "resyncing"
+            assert client.state.value == "connected" and client.statistics().decode_errors == 0
     finally:
         await runner.cleanup()
 
 
-async def test_aclose_from_a_callback_closes_everything() -> None:
-    async with sim_and_client() as (sim, client):
+async def test_aclose_from_a_callback_closes_everything(transport: str) -> None:
+    async with sim_and_client(transport) as (sim, client):
         called = asyncio.Event()
 
         async def on_book(update: Any) -> None:
@@ -156,8 +159,8 @@ async def test_aclose_from_a_callback_closes_everything() -> None:
         assert client._stack is None and client.state.value == "closed"
 
 
-async def test_a_second_books_consumer_starts_with_a_snapshot() -> None:
-    async with sim_and_client() as (sim, client):
+async def test_a_second_books_consumer_starts_with_a_snapshot(transport: str) -> None:
+    async with sim_and_client(transport) as (sim, client):
         first = client.subscribe(Books(tuple(MARKETS)))
         await eventually(lambda: books_match(sim, client, MARKETS))
         second = client.subscribe(Books((MARKETS[0],)))

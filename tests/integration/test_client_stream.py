@@ -272,11 +272,9 @@ async def test_callbacks_receive_updates(transport: str) -> None:
 async def test_books_that_stop_moving_on_a_live_socket_are_resynced(transport: str) -> None:
     from dataclasses import replace
 
-    from kalshi_margin_stream.config import Timeouts
     from kalshi_margin_stream.testing import FAST_TIMEOUTS
     timeouts = replace(FAST_TIMEOUTS, data_silence=0.3)
     async with sim_and_client(transport, timeouts=timeouts) as (sim, client):
-        assert isinstance(timeouts, Timeouts)
         sub = client.subscribe(Books(tuple(MARKETS)))
         await take(sub, 2)  # then no flow at all, but pings keep the socket alive
         stale, *fresh = await take(sub, 3)

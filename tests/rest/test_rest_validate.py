@@ -79,8 +79,10 @@ def test_tick_from_market_or_default() -> None:
 def test_reduce_only_needs_ioc_or_fok() -> None:
     with pytest.raises(InvalidRequest, match="reduce_only"):
         _create(reduce_only=True)
-    assert _create(reduce_only=True, time_in_force="immediate_or_cancel") is not None
-    assert _create(reduce_only=False) is not None
+    ioc = _create(reduce_only=True, time_in_force="immediate_or_cancel")
+    assert ioc.reduce_only is True
+    assert ioc.time_in_force == "immediate_or_cancel"
+    assert _create(reduce_only=False).reduce_only in (False, None)
 
 
 @pytest.mark.parametrize(("field", "value"), [

@@ -69,7 +69,7 @@ def error_code(outs: list[Out]) -> int:
 
 
 def delta(ticker: str, *, owner: str | None = None, coid: str | None = None) -> BookChange:
-    body = OrderbookDeltaBody(market_ticker=ticker, price=D("1.0000"), delta=D("1.00"),
+    body = OrderbookDeltaBody(market_ticker=ticker, price_text="1.0000", delta_text="1.00",
                               side="bid", ts_ms=1, client_order_id=coid,
                               subaccount=0 if coid else None,
                               last_update_reason="Trade" if coid else None)

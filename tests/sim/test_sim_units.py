@@ -180,7 +180,7 @@ def test_ticker_funding_rate_is_a_json_number() -> None:
 
 def test_other_frames_keep_decimal_strings() -> None:
     delta = OrderbookDelta(sid=1, seq=2, msg=OrderbookDeltaBody(
-        market_ticker="X", price=Decimal("1.0000"), delta=Decimal("-3.00"), side="bid"))
+        market_ticker="X", price_text="1.0000", delta_text="-3.00", side="bid"))
     frame = json.loads(encode_frame(delta, 5))
     assert frame["msg"]["delta"] == "-3.00" and frame["seq"] == 2 and frame["sending_ts_ms"] == 5
 
