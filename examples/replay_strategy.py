@@ -15,7 +15,7 @@ from collections import deque
 from decimal import Decimal
 
 from kalshi_margin_stream.core.messages import OrderbookDelta, OrderbookSnapshot
-from kalshi_margin_stream.core.session import Session
+from kalshi_margin_stream.core.replay import PassiveSession
 from kalshi_margin_stream.recording import read_records
 
 
@@ -41,7 +41,7 @@ class Crossover:
 
 
 def main(paths: list[str]) -> None:
-    session = Session(passive=True)
+    session = PassiveSession()
     strategy = Crossover()
     updates = skipped = 0
     for rec in read_records(paths):

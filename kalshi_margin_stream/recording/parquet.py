@@ -86,7 +86,12 @@ def _columns(struct: type, prefix: str = "") -> list[tuple[str, Any, Getter]]:
     info = mi.type_info(struct)
     assert isinstance(info, mi.StructType)
     for f in info.fields:
-        name = prefix + f.name
+        name = prefix + f.encode_name  # the wire's name: "price", not "price_text"
+        if f.encode_name != f.name and isinstance(getattr(struct, f.encode_name, None), property):
+            # A number kept as wire text on the hot path (OrderbookDeltaBody.price_text);
+            # its property of the wire's name reads the exact Decimal.
+            out.append((name, pa.decimal128(38, 10), _field(f.encode_name, lambda v: v)))
+            continue
         ftype = f.type
         if isinstance(ftype, mi.UnionType):
             inner = [t for t in ftype.types if not isinstance(t, mi.NoneType)]
