@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .names import StreamNames
     from .publisher import Publisher
 
-__all__ = sorted(_LAZY)
+__all__ = ["FeedStats", "Gateway", "GatewayStats", "Publisher", "RemoteFeed", "StreamNames"]
 
 
 def __getattr__(name: str) -> Any:

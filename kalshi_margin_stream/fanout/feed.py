@@ -51,7 +51,7 @@ from ..core.messages import OrderbookDelta, OrderbookSnapshot
 from ..exceptions import BookDesync, ClientClosed, DecodeError
 from ..stream.latency import Histogram, LatencySummary
 from ..stream.subscriptions import Spec, Stale, Subscription, ticker_of
-from .connect import open_redis
+from .connect import open_redis, raise_if_cancelled
 from .entries import (
     SNAPSHOT,
     STALE,
@@ -151,6 +151,7 @@ class RemoteFeed:
         self._need_key: set[str] = set()
         self._routes: dict[str, list[Subscription[Any]]] = {}
         self._changed = asyncio.Event()
+        self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._entered = self._closed = False
         self._redis_down = False
@@ -182,17 +183,22 @@ class RemoteFeed:
         if self._closed:
             return
         self._closed = True
+        self._changed.set()
+        self._stop.set()
         for subs in self._routes.values():
             for sub in subs:
                 sub._finish(None)
-        for task in self._tasks:
+        # The readers stop by themselves within one BLOCK; cancelling a read mid-reply
+        # is kept as the fallback (redis-py then drops that connection).
+        tasks, self._tasks = self._tasks, []
+        await asyncio.wait(tasks, timeout=self.block_ms / 1000 + 1.0)
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             try:
                 await task
             except asyncio.CancelledError:
                 pass
-        self._tasks = []
         for client in (self._cmd, self._rd, self._grp):
             if client is not None:
                 await client.aclose()
@@ -311,7 +317,7 @@ class RemoteFeed:
 
     async def _reader(self) -> None:
         backoff = 0.05
-        while True:
+        while not self._closed:
             if self._need_key:
                 await self._restore_from_keys()
             if not self._cursors:
@@ -323,8 +329,9 @@ class RemoteFeed:
                 reply: Any = await self._rd.xread(cursors, count=self.batch,
                                              block=self.block_ms)
             except _ERRORS as exc:
+                raise_if_cancelled()
                 self._redis_failed(exc)
-                await asyncio.sleep(backoff)
+                await self._sleep(backoff)
                 backoff = min(1.0, backoff * 2)
                 continue
             backoff = 0.05
@@ -456,6 +463,7 @@ class RemoteFeed:
             try:
                 raw: Any = await self._cmd.hgetall(self.names.snapshot(track.ticker))
             except _ERRORS as exc:
+                raise_if_cancelled()
                 self._redis_failed(exc)
                 return  # try again after the next read
             self._need_key.discard(stream)
@@ -512,7 +520,7 @@ class RemoteFeed:
         assert self._grp is not None and self.group is not None and self.consumer is not None
         created: set[str] = set()
         backoff = 0.05
-        while True:
+        while not self._closed:
             streams = dict(self._group_streams)
             if not streams:
                 self._changed.clear()
@@ -550,10 +558,11 @@ class RemoteFeed:
                     continue
                 raise
             except _ERRORS as exc:
+                raise_if_cancelled()
                 self.redis_errors += 1
                 created.clear()
                 self.log.warning("redis group read failed: %s", exc)
-                await asyncio.sleep(backoff)
+                await self._sleep(backoff)
                 backoff = min(1.0, backoff * 2)
                 continue
             backoff = 0.05
@@ -582,10 +591,11 @@ class RemoteFeed:
     # --- gateway health --------------------------------------------------------------------
 
     async def _watch_heartbeat(self) -> None:
-        while True:
+        while not self._closed:
             try:
                 raw = await self._cmd.get(self.names.heartbeat)
             except _ERRORS:
+                raise_if_cancelled()
                 raw = None
                 self.redis_errors += 1
             health = None
@@ -607,4 +617,12 @@ class RemoteFeed:
                 for track in self._tracks.values():
                     if track.awaiting:
                         self._need_key.add(track.stream)
-            await asyncio.sleep(self.heartbeat_check)
+            await self._sleep(self.heartbeat_check)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake at once when the feed closes."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self._stop.wait()
+        except TimeoutError:
+            pass

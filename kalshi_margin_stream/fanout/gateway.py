@@ -48,7 +48,7 @@ from ..stream.subscriptions import (
     Trades,
     ticker_of,
 )
-from .connect import open_redis
+from .connect import open_redis, raise_if_cancelled
 from .entries import MESSAGE, SNAPSHOT, STALE, apply_to_book, book_snapshot, encode_message
 from .entries import exchange_ts_ms as _exchange_ts
 from .names import MARKET_STREAMS, StreamNames
@@ -282,6 +282,7 @@ class Gateway:
                 await self.redis.set(self.names.heartbeat, self._health_json(),
                                      px=int(self.heartbeat_ttl * 1000))
             except (RedisError, OSError, TimeoutError) as exc:
+                raise_if_cancelled()
                 self.heartbeat_errors += 1
                 self.log.debug("heartbeat failed: %s", exc)
             await asyncio.sleep(self.heartbeat_interval)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from .connect import raise_if_cancelled
 from .entries import SNAPSHOT, STALE, Entry, encode_entry
 
 __all__ = ["Publisher", "PublisherStats"]
@@ -165,6 +166,7 @@ class Publisher:
             try:
                 await self._write(items)
             except (RedisError, OSError, TimeoutError) as exc:
+                raise_if_cancelled()
                 self._inflight = 0
                 self.errors += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"
