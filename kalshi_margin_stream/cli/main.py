@@ -15,7 +15,7 @@ from collections.abc import Sequence
 __all__ = ["main"]
 
 # Module names under kalshi_margin_stream.cli, in the order --help lists them.
-SUBCOMMANDS = ("demo", "stream", "replay", "sim", "rest", "order")
+SUBCOMMANDS = ("demo", "stream", "replay", "sim", "rest", "order", "gateway")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -320,6 +320,9 @@ class RemoteFeed:
         while not self._closed:
             if self._need_key:
                 await self._restore_from_keys()
+            if b"$" in self._cursors.values() and not await self._resolve_new_cursors():
+                await self._sleep(backoff)
+                continue
             if not self._cursors:
                 self._changed.clear()
                 await self._changed.wait()
@@ -345,6 +348,22 @@ class RemoteFeed:
                     self._cursors[stream] = entry_id
                     self._handle(track, entry_id, fields)
             await asyncio.sleep(0)
+
+    async def _resolve_new_cursors(self) -> bool:
+        """Pin each new stream's start at its current last entry (``$`` is not reusable:
+        it would skip whatever arrives between two reads)."""
+        for stream, cursor in list(self._cursors.items()):
+            if cursor != b"$":
+                continue
+            try:
+                last: Any = await self._cmd.xrevrange(stream, count=1)
+            except _ERRORS as exc:
+                raise_if_cancelled()
+                self._redis_failed(exc)
+                return False
+            if self._cursors.get(stream) == b"$":
+                self._cursors[stream] = last[0][0] if last else b"0-0"
+        return True
 
     def _redis_failed(self, exc: BaseException) -> None:
         self.redis_errors += 1

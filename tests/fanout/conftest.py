@@ -28,22 +28,3 @@ def feed_matches(sim: Simulator, feed: RemoteFeed, tickers: Sequence[str]) -> bo
             return False
     return True
 
-
-@pytest.fixture(autouse=True)
-async def _dump_tasks_on_usr1() -> AsyncIterator[None]:
-    import asyncio
-    import signal
-    import sys
-
-    def dump() -> None:
-        for t in asyncio.all_tasks():
-            print("TASK", t.get_name(), file=sys.stderr)
-            c = t.get_coro()
-            while c is not None:
-                f = getattr(c, "cr_frame", None) or getattr(c, "ag_frame", None)
-                if f is not None:
-                    print("   ", f.f_code.co_filename, f.f_lineno, file=sys.stderr)
-                c = getattr(c, "cr_await", None) or getattr(c, "ag_await", None)
-            
-    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, dump)
-    yield
