@@ -184,17 +184,17 @@ class Publisher:
 
     async def _write(self, items: list[tuple[str, dict[str, str | bytes], str | None]]
                      ) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        for stream, fields, snap_key in items:
-            if snap_key is None:
-                pipe.xadd(stream, fields,  # type: ignore[arg-type]
-                          maxlen=self.maxlen, approximate=True)
-            else:
-                args: list[str | bytes | int] = [self.maxlen]
-                for name, value in fields.items():
-                    args.extend((name, value))
-                await self._script(keys=[stream, snap_key], args=args, client=pipe)
-        await pipe.execute()
+        async with self.redis.pipeline(transaction=False) as pipe:  # reset even on errors
+            for stream, fields, snap_key in items:
+                if snap_key is None:
+                    pipe.xadd(stream, fields,  # type: ignore[arg-type]
+                              maxlen=self.maxlen, approximate=True)
+                else:
+                    args: list[str | bytes | int] = [self.maxlen]
+                    for name, value in fields.items():
+                        args.extend((name, value))
+                    await self._script(keys=[stream, snap_key], args=args, client=pipe)
+            await pipe.execute()
 
     async def drain(self, timeout: float) -> bool:
         """Wait (at most ``timeout`` s) until the buffer is empty; True if it is."""
