@@ -34,6 +34,7 @@ _LAZY: dict[str, str] = {
     "DecodeError": ".exceptions",
     "Endpoints": ".config",
     "Fills": ".stream.subscriptions",
+    "Gateway": ".fanout.gateway",
     "HTTPStatusError": ".exceptions",
     "InvalidRequest": ".exceptions",
     "KalshiError": ".exceptions",
@@ -45,6 +46,7 @@ _LAZY: dict[str, str] = {
     "Orders": ".stream.subscriptions",
     "ProtocolError": ".exceptions",
     "RateLimited": ".exceptions",
+    "RemoteFeed": ".fanout.feed",
     "SequenceGap": ".exceptions",
     "Spec": ".stream.subscriptions",
     "Stale": ".stream.subscriptions",
@@ -79,6 +81,8 @@ if TYPE_CHECKING:
         Timeout,
         TransportError,
     )
+    from .fanout.feed import RemoteFeed
+    from .fanout.gateway import Gateway
     from .stream.client import Client, ClientStats
     from .stream.subscriptions import (
         Books,
@@ -109,6 +113,7 @@ __all__ = [
     "DecodeError",
     "Endpoints",
     "Fills",
+    "Gateway",
     "HTTPStatusError",
     "InvalidRequest",
     "KalshiError",
@@ -120,6 +125,7 @@ __all__ = [
     "Orders",
     "ProtocolError",
     "RateLimited",
+    "RemoteFeed",
     "SequenceGap",
     "Spec",
     "Stale",
