@@ -105,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         res["book"] = bench_book.run(100_000, 5, peer)
         res["e2e"] = bench_e2e.run(300_000, 3, peer)
         res["memory"] = bench_memory.run(5_000_000, 250_000)
+    from benchmarks import bench_fanout  # issue 13; needs the [redis] extra and redis-server
+    res["fanout"] = (bench_fanout.run(entries=10_000, paced_rate=2_000.0, paced_s=1.0,
+                                      sim_rate=500.0, sim_s=2.0) if a.quick
+                     else bench_fanout.run())
     rows = targets(res)
     print("\n== Targets (issue 6), medians from the runs above")
     width = max(len(t) for t, _, _ in rows) if rows else 10
