@@ -1,15 +1,18 @@
 """What one stream entry holds, encoded and decoded in one place (pure: no I/O).
 
-Fields (short names: they are repeated in every entry):
+Two or three fields (few fields: each one costs the gateway an encode and Redis
+memory, in every entry):
 
 =====  ==================================================================
-``k``  kind: ``m`` a message, ``s`` a book snapshot, ``x`` a stale marker
-``e``  the gateway's epoch (one per gateway run): a new one means a restart
-``v``  the stream's version: entries written to this stream in this epoch,
-       counted from 1 with no hole, so a consumer sees any entry it missed
-``rx`` the gateway's receive time, Unix microseconds
-``ts`` the exchange's event time ``ts_ms`` (absent when the message has none)
-``st`` the exchange's ``sending_ts_ms`` (absent when the message has none)
+``h``  the header, six ASCII words separated by spaces (``-`` when absent):
+
+       1. kind: ``m`` a message, ``s`` a book snapshot, ``x`` a stale marker
+       2. the gateway's epoch (one per gateway run): a new one means a restart
+       3. the stream's version: entries written to this stream in this epoch,
+          counted from 1 with no hole, so a consumer sees any entry it missed
+       4. the gateway's receive time, Unix microseconds
+       5. the exchange's event time ``ts_ms``
+       6. the exchange's ``sending_ts_ms``
 ``f``  the frame: the decoded message re-encoded with msgspec (``m``/``s``)
 ``r``  why the data went stale (``x``)
 =====  ==================================================================
@@ -71,12 +74,10 @@ def exchange_ts_ms(msg: ServerMessage) -> int | None:
 
 def encode_entry(entry: Entry) -> dict[str, str | bytes]:
     """The field map handed to ``XADD``."""
-    fields: dict[str, str | bytes] = {"k": entry.kind, "e": entry.epoch,
-                                      "v": str(entry.version), "rx": str(entry.received_us)}
-    if entry.ts_ms is not None:
-        fields["ts"] = str(entry.ts_ms)
-    if entry.sending_ts_ms is not None:
-        fields["st"] = str(entry.sending_ts_ms)
+    ts = "-" if entry.ts_ms is None else entry.ts_ms
+    st = "-" if entry.sending_ts_ms is None else entry.sending_ts_ms
+    fields: dict[str, str | bytes] = {
+        "h": f"{entry.kind} {entry.epoch} {entry.version} {entry.received_us} {ts} {st}"}
     if entry.frame:
         fields["f"] = entry.frame
     if entry.reason:
@@ -84,17 +85,14 @@ def encode_entry(entry: Entry) -> dict[str, str | bytes]:
     return fields
 
 
-def _int(fields: dict[bytes, bytes], name: bytes, required: bool) -> int | None:
-    raw = fields.get(name)
-    if raw is None:
-        if required:
-            raise DecodeError(f"stream entry without {name.decode()!r}", path=name.decode())
+def _int(word: bytes, name: str, optional: bool = False) -> int | None:
+    if optional and word == b"-":
         return None
     try:
-        return int(raw)
+        return int(word)
     except ValueError:
-        raise DecodeError(f"stream entry field {name.decode()!r} is not an int: {raw[:40]!r}",
-                          path=name.decode()) from None
+        raise DecodeError(f"stream entry header: {name} is not an int: {word[:40]!r}",
+                          path="h") from None
 
 
 def decode_entry(fields: dict[bytes, bytes]) -> Entry:
@@ -103,18 +101,21 @@ def decode_entry(fields: dict[bytes, bytes]) -> Entry:
     Raises:
         DecodeError: a field is missing or malformed (not written by a gateway).
     """
-    kind = fields.get(b"k", b"").decode("ascii", "replace")
+    words = fields.get(b"h", b"").split(b" ")
+    if len(words) != 6:
+        raise DecodeError("stream entry without a six-word header", path="h")
+    kind = words[0].decode("ascii", "replace")
     if kind not in _KINDS:
-        raise DecodeError(f"stream entry of unknown kind {kind!r}", path="k")
-    version = _int(fields, b"v", True)
-    received = _int(fields, b"rx", True)
+        raise DecodeError(f"stream entry of unknown kind {kind!r}", path="h")
+    version = _int(words[2], "version")
+    received = _int(words[3], "receive time")
     assert version is not None and received is not None
     frame = fields.get(b"f", b"")
     if kind != STALE and not frame:
         raise DecodeError("stream entry without its frame", path="f")
-    return Entry(kind=kind, epoch=fields.get(b"e", b"").decode("utf-8", "replace"),
-                 version=version, received_us=received, frame=frame,
-                 ts_ms=_int(fields, b"ts", False), sending_ts_ms=_int(fields, b"st", False),
+    return Entry(kind=kind, epoch=words[1].decode("utf-8", "replace"), version=version,
+                 received_us=received, frame=frame, ts_ms=_int(words[4], "ts_ms", True),
+                 sending_ts_ms=_int(words[5], "sending_ts_ms", True),
                  reason=fields.get(b"r", b"").decode("utf-8", "replace"))
 
 

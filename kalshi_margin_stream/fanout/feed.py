@@ -292,9 +292,7 @@ class RemoteFeed:
                 self._tracks.pop(stream, None)
                 self._cursors.pop(stream, None)
                 self._group_streams.pop(stream, None)
-                self._need_key.discard(stream)
-                track_ticker = stream  # books stay readable until the feed closes
-                del track_ticker
+                self._need_key.discard(stream)  # its book stays readable (no longer updated)
 
     def _overflowed(self, sub: Subscription[Any]) -> None:
         """A slow consumer missed updates: give it its books again from the local copy."""

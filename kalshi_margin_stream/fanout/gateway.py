@@ -117,6 +117,8 @@ class Gateway:
             raise ValueError("orderbook_delta needs markets")
         if snapshot_interval <= 0 or heartbeat_interval <= 0:
             raise ValueError("intervals must be > 0")
+        if epoch is not None and (not epoch or not epoch.isprintable() or " " in epoch):
+            raise ValueError(f"bad epoch {epoch!r}: printable, no spaces")
         self.client = client
         self.redis_url = redis_url
         self.channels = tuple(dict.fromkeys(channels))

@@ -92,10 +92,11 @@ def test_trades_and_stale_markers_round_trip() -> None:
 
 @pytest.mark.parametrize("fields", [
     {},
-    {b"k": b"?", b"v": b"1", b"rx": b"1"},
-    {b"k": b"m", b"rx": b"1", b"f": b"{}"},
-    {b"k": b"m", b"v": b"x", b"rx": b"1", b"f": b"{}"},
-    {b"k": b"m", b"v": b"1", b"rx": b"1"},
+    {b"h": b"? e 1 1 - -"},
+    {b"h": b"m e 1 1 -", b"f": b"{}"},
+    {b"h": b"m e x 1 - -", b"f": b"{}"},
+    {b"h": b"m e 1 1 - 7.5", b"f": b"{}"},
+    {b"h": b"m e 1 1 - -"},
 ])
 def test_malformed_entries_raise_a_typed_error(fields: dict[bytes, bytes]) -> None:
     with pytest.raises(DecodeError):
