@@ -90,6 +90,8 @@ class FeedStats:
     decode_errors: int
     acked: int
     """Entries acknowledged to the consumer group."""
+    claimed: int
+    """Entries taken over from a sibling that left them unacknowledged."""
     subscriptions: dict[str, dict[str, int]]
     gateway_to_consumer_us: LatencySummary
     """Gateway receive → handled here (same-host clocks; across hosts, their skew too)."""
@@ -118,6 +120,8 @@ class RemoteFeed:
         redis_url: the gateway's Redis.
         prefix: the gateway's stream prefix.
         group, consumer: read updates as ``consumer`` of the consumer group ``group``.
+        claim_idle_ms: in a group, entries another consumer left unacknowledged this
+            long (it died) are claimed (``XAUTOCLAIM``) and delivered here.
         queue: per-subscription queue (the direct client's delivery policy applies).
         batch: entries per read; block_ms: how long one read waits for data.
         heartbeat_check: seconds between heartbeat checks.
@@ -127,12 +131,14 @@ class RemoteFeed:
     def __init__(self, redis_url: str, *, prefix: str = "kms", group: str | None = None,
                  consumer: str | None = None, queue: int = 1024, batch: int = 1000,
                  block_ms: int = 100, heartbeat_check: float = 0.5,
-                 redis_timeout: float = 2.0, logger: logging.Logger | None = None) -> None:
+                 redis_timeout: float = 2.0, claim_idle_ms: int = 30_000,
+                 logger: logging.Logger | None = None) -> None:
         if (group is None) != (consumer is None):
             raise ValueError("give both group and consumer, or neither")
         self.names = StreamNames(prefix)
         self.group = group
         self.consumer = consumer
+        self.claim_idle_ms = claim_idle_ms
         self.queue = queue
         self.batch = batch
         self.block_ms = block_ms
@@ -159,7 +165,7 @@ class RemoteFeed:
         self._sub_counter = 0
         self.entries = self.gaps = self.epochs = self.resyncs = self.key_snapshots = 0
         self.stream_snapshots = self.stale_markers = self.heartbeat_expiries = 0
-        self.redis_errors = self.decode_errors = self.acked = 0
+        self.redis_errors = self.decode_errors = self.acked = self.claimed = 0
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -278,7 +284,7 @@ class RemoteFeed:
                          stale_markers=self.stale_markers,
                          heartbeat_expiries=self.heartbeat_expiries,
                          redis_errors=self.redis_errors, decode_errors=self.decode_errors,
-                         acked=self.acked, subscriptions=subs,
+                         acked=self.acked, claimed=self.claimed, subscriptions=subs,
                          gateway_to_consumer_us=self._latency.summary())
 
     # --- subscriptions ---------------------------------------------------------------
@@ -371,7 +377,7 @@ class RemoteFeed:
         self.log.warning("redis read failed: %s", exc)
         for track in self._tracks.values():
             self._lose(track, f"redis unavailable: {type(exc).__name__}", use_key=True,
-                       count_gap=False)
+                       tell_group=True)
 
     def _decode(self, fields: dict[bytes, bytes]) -> Entry | None:
         try:
@@ -453,8 +459,15 @@ class RemoteFeed:
         return True
 
     def _lose(self, track: _Track, reason: str, *, use_key: bool,
-              count_gap: bool = True) -> None:
-        """The book of ``track`` missed something: stale until a snapshot restores it."""
+              tell_group: bool = False) -> None:
+        """The book of ``track`` missed something: stale until a snapshot restores it.
+
+        In a consumer group, the siblings learn of a loss from the gateway's stale
+        entries (one of them gets each); ``tell_group`` is for what each of them
+        must hear itself (Redis or the gateway's heartbeat gone).
+        """
+        if tell_group and self.group is not None and track.channel == "orderbook_delta":
+            self._stale(track.stream, (), f"{reason} ({track.ticker})")
         if track.channel != "orderbook_delta":
             self._stale(track.stream, (track.ticker,) if track.ticker else None, reason)
             return
@@ -533,10 +546,13 @@ class RemoteFeed:
     # --- consumer group ------------------------------------------------------------------
 
     async def _group_reader(self) -> None:
-        """``XREADGROUP``: first this consumer's unacknowledged entries, then new ones."""
+        """``XREADGROUP``: first this consumer's unacknowledged entries, then new ones;
+        now and then, entries a dead sibling left pending (``XAUTOCLAIM``)."""
         assert self._grp is not None and self.group is not None and self.consumer is not None
         created: set[str] = set()
         backoff = 0.05
+        claim_every = max(0.05, self.claim_idle_ms / 2000)
+        next_claim = time.monotonic() + claim_every
         while not self._closed:
             streams = dict(self._group_streams)
             if not streams:
@@ -553,37 +569,68 @@ class RemoteFeed:
                     created.add(stream)
                 wanted: Any = streams
                 reply: Any = await self._grp.xreadgroup(self.group, self.consumer, wanted,
-                                                   count=self.batch, block=self.block_ms)
-                acks: dict[str, list[bytes]] = {}
+                                                        count=self.batch, block=self.block_ms)
                 for raw_stream, items in reply or ():
                     stream = (raw_stream.decode() if isinstance(raw_stream, bytes)
                               else raw_stream)
                     if streams[stream] != b">" and not items:
                         self._group_streams[stream] = b">"  # pending ones are done
-                    for entry_id, fields in items:
-                        if fields:  # a pending entry trimmed since comes back empty
-                            self._group_deliver(stream, fields)
-                        acks.setdefault(stream, []).append(entry_id)
-                for stream, ids in acks.items():
-                    await self._grp.xack(stream, self.group, *ids)
-                    self.acked += len(ids)
-                    if streams[stream] != b">":
+                        continue
+                    ids = await self._deliver_and_ack(stream, items)
+                    if streams[stream] != b">" and ids:
                         self._group_streams[stream] = ids[-1]
+                if time.monotonic() >= next_claim:
+                    next_claim = time.monotonic() + claim_every
+                    for stream in created:
+                        await self._claim(stream)
             except ResponseError as exc:
                 if "NOGROUP" in str(exc):  # Redis lost the group (restart): create it again
                     created.clear()
                     continue
-                raise
+                self._group_failed(exc, created)
+                await self._sleep(backoff)
+                backoff = min(1.0, backoff * 2)
+                continue
             except _ERRORS as exc:
                 raise_if_cancelled()
-                self.redis_errors += 1
-                created.clear()
-                self.log.warning("redis group read failed: %s", exc)
+                self._group_failed(exc, created)
                 await self._sleep(backoff)
                 backoff = min(1.0, backoff * 2)
                 continue
             backoff = 0.05
             await asyncio.sleep(0)
+
+    def _group_failed(self, exc: BaseException, created: set[str]) -> None:
+        self.redis_errors += 1
+        created.clear()
+        self.log.warning("redis group read failed: %s", exc)
+
+    async def _deliver_and_ack(self, stream: str, items: Any) -> list[bytes]:
+        """Hand entries to the subscriptions, then acknowledge them (after, not before)."""
+        assert self._grp is not None and self.group is not None
+        ids: list[bytes] = []
+        for entry_id, fields in items:
+            if fields:  # a pending entry trimmed since comes back empty
+                self._group_deliver(stream, fields)
+            ids.append(entry_id)
+        if ids:
+            await self._grp.xack(stream, self.group, *ids)
+            self.acked += len(ids)
+        return ids
+
+    async def _claim(self, stream: str) -> None:
+        """Take over the entries a sibling read but never acknowledged (it died)."""
+        assert self._grp is not None and self.group is not None and self.consumer is not None
+        start: Any = b"0-0"
+        for _ in range(100):  # bounded: at most 100 pages a round
+            reply: Any = await self._grp.xautoclaim(stream, self.group, self.consumer,
+                                                    self.claim_idle_ms, start_id=start,
+                                                    count=self.batch)
+            start, items = reply[0], reply[1]
+            self.claimed += len(items)
+            await self._deliver_and_ack(stream, items)
+            if start in (b"0-0", "0-0"):
+                return
 
     def _group_deliver(self, stream: str, fields: dict[bytes, bytes]) -> None:
         entry = self._decode(fields)
@@ -628,7 +675,8 @@ class RemoteFeed:
                 self.heartbeat_expiries += 1
                 self.log.warning("gateway heartbeat expired")
                 for track in self._tracks.values():
-                    self._lose(track, "gateway heartbeat expired", use_key=False)
+                    self._lose(track, "gateway heartbeat expired", use_key=False,
+                               tell_group=True)
             elif health is not None and (before is None
                                          or before.get("epoch") != health.get("epoch")):
                 for track in self._tracks.values():

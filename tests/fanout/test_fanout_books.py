@@ -16,7 +16,7 @@ from redis.exceptions import ResponseError
 
 from kalshi_margin_stream.core.messages import OrderbookDelta, OrderbookSnapshot, Trade
 from kalshi_margin_stream.fanout.connect import open_redis
-from kalshi_margin_stream.fanout.entries import decode_entry
+from kalshi_margin_stream.fanout.entries import decode_entry, decode_message
 from kalshi_margin_stream.fanout.feed import RemoteFeed
 from kalshi_margin_stream.fanout.gateway import Gateway
 from kalshi_margin_stream.fanout.names import StreamNames
@@ -139,6 +139,42 @@ async def test_late_restarted_and_grouped_consumers_end_with_the_exchange_books(
 
 def feed_matches_now(feed: RemoteFeed) -> bool:
     return all((b := feed.book(t)) is not None and b.is_synced for t in MARKETS)
+
+
+async def test_a_group_member_takes_over_what_a_dead_sibling_left_unacknowledged(
+        redis_server: RedisServer) -> None:
+    async with running_simulator(markets=MARKETS, rate=0.0, ping_interval=0.25) as sim, \
+            gateway_for(sim, redis_server) as (client, _gw):
+        names = StreamNames()
+        streams = [names.stream("trade", t) for t in MARKETS]
+        probe = open_redis(redis_server.url, timeout=1.0)
+        try:
+            for s in streams:  # the dead sibling joined first...
+                await probe.xgroup_create(s, "rec", id="$", mkstream=True)
+            sim.step_flow(400)
+
+            async def all_written() -> bool:
+                trades = client.statistics().by_type.get("trade", 0)
+                return trades > 0 and sum([await probe.xlen(s) for s in streams]) == trades
+            await eventually(all_written, timeout=10, what="every trade in its stream")
+            taken: set[str] = set()
+            # ...read every trade and died before acknowledging any
+            reply = await probe.xreadgroup("rec", "ghost", {s: ">" for s in streams}, count=10_000)
+            for _, items in reply:
+                for _, fields in items:
+                    msg = decode_message(decode_entry(fields))
+                    assert isinstance(msg, Trade)
+                    taken.add(msg.msg.trade_id)
+            assert taken
+        finally:
+            await probe.aclose()
+        async with RemoteFeed(redis_server.url, group="rec", consumer="alive",
+                              claim_idle_ms=200) as feed:
+            async with collecting(feed.subscribe(Trades(tuple(MARKETS)))) as got:
+                await eventually(lambda: set(trade_ids(got)) == taken, timeout=10,
+                                 what="the dead sibling's trades delivered here")
+                await eventually(lambda: feed.statistics().acked >= len(taken), timeout=5)
+        assert feed.statistics().claimed == len(taken) == len(trade_ids(got))
 
 
 async def test_a_consumer_behind_the_maxlen_trim_resyncs_instead_of_showing_a_wrong_book(
