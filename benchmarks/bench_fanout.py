@@ -28,6 +28,7 @@ if __name__ == "__main__" and not __package__:  # run as a script: make `benchma
 
 import argparse
 import asyncio
+import json
 import time
 from collections.abc import Sequence
 from decimal import Decimal
@@ -93,7 +94,10 @@ async def _with_feeds(url: str, n: int, entries: int, rate: float | None) -> dic
     snap, deltas = synthetic_book(entries)
     redis = open_redis(url, timeout=10.0)
     await redis.flushdb()
-    pub = Publisher(redis, epoch=new_epoch(), maxlen=entries * 2, buffer=entries + 16)
+    epoch = new_epoch()
+    # the gateway's heartbeat (this benchmark plays the gateway, without a Kalshi client)
+    await redis.set(names.heartbeat, json.dumps({"epoch": epoch, "markets": [TICKER]}))
+    pub = Publisher(redis, epoch=epoch, maxlen=entries * 2, buffer=entries + 16)
     writer = asyncio.create_task(pub.run())
     feeds = [RemoteFeed(url, prefix=PREFIX) for _ in range(n)]
     drains: list[asyncio.Task[None]] = []

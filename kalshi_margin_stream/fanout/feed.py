@@ -158,6 +158,8 @@ class RemoteFeed:
         self._routes: dict[str, list[Subscription[Any]]] = {}
         self._changed = asyncio.Event()
         self._stop = asyncio.Event()
+        self._health_checked = asyncio.Event()
+        """Set once the heartbeat was first looked at: snapshot keys are judged by it."""
         self._tasks: list[asyncio.Task[None]] = []
         self._entered = self._closed = False
         self._redis_down = False
@@ -321,6 +323,7 @@ class RemoteFeed:
 
     async def _reader(self) -> None:
         backoff = 0.05
+        await self._health_checked.wait()
         while not self._closed:
             if self._need_key:
                 await self._restore_from_keys()
@@ -450,6 +453,9 @@ class RemoteFeed:
         if track.epoch is not None and entry.epoch != track.epoch and not from_key:
             self.epochs += 1
         track.epoch, track.version, track.awaiting = entry.epoch, entry.version, False
+        self._need_key.discard(track.stream)  # restored: the key is not needed any more
+        if self.health is None:  # whole, but no live gateway keeps it current
+            book.status = BookStatus.STALE
         if from_key:
             self.key_snapshots += 1
         else:
@@ -487,7 +493,7 @@ class RemoteFeed:
         """Restore each waiting book from its snapshot key, and re-read from there."""
         for stream in list(self._need_key):
             track = self._tracks.get(stream)
-            if track is None:
+            if track is None or not track.awaiting:
                 self._need_key.discard(stream)
                 continue
             try:
@@ -499,11 +505,15 @@ class RemoteFeed:
             self._need_key.discard(stream)
             fields: dict[bytes, bytes] = dict(raw)
             entry_id = fields.pop(b"id", None) if fields else None
-            entry = self._decode(fields) if fields else None
+            try:
+                entry: Entry | None = decode_entry(fields) if fields else None
+            except DecodeError:
+                self.decode_errors += 1
+                entry = None
+            alive = self._current_epoch()  # only the live gateway's snapshot is current
             usable = (entry is not None and entry_id is not None and entry.kind == SNAPSHOT
-                      and entry_id != track.tried_id
-                      and (track.epoch is None or entry.epoch == track.epoch
-                           or self._current_epoch() == entry.epoch))
+                      and entry_id != track.tried_id and alive is not None
+                      and entry.epoch == alive)
             if not usable:
                 if stream not in self._cursors:  # a newcomer without a usable key
                     self._cursors[stream] = b"0-0"
@@ -680,8 +690,17 @@ class RemoteFeed:
             elif health is not None and (before is None
                                          or before.get("epoch") != health.get("epoch")):
                 for track in self._tracks.values():
+                    if track.channel != "orderbook_delta":
+                        continue
+                    book = self.books[track.ticker]
                     if track.awaiting:
                         self._need_key.add(track.stream)
+                    elif book.status is BookStatus.STALE:
+                        if track.epoch == health.get("epoch"):  # nothing missed: live again
+                            book.status = BookStatus.SYNCED
+                        else:
+                            self._lose(track, "gateway restarted", use_key=True)
+            self._health_checked.set()
             await self._sleep(self.heartbeat_check)
 
     async def _sleep(self, seconds: float) -> None:

@@ -67,18 +67,31 @@ async def test_sigkill_and_restart_of_the_gateway_mid_stream_ends_with_equal_boo
                                      what="heartbeat expired")
                     assert not any(feed.book(t).is_synced  # type: ignore[union-attr]
                                    for t in MARKETS)
-                before = feed.statistics().entries
-                async with gateway_process(sim, redis_server, key) as (proc2, second):
-                    assert second["epoch"] != first["epoch"]
-                    await eventually(lambda: feed.statistics().entries > before + 300,
-                                     timeout=30)
-                    sim.pause_flow()
-                    await eventually(lambda: feed_matches(sim, feed, MARKETS), timeout=15)
-                    proc2.send_signal(signal.SIGTERM)
-                    out, err = await asyncio.wait_for(proc2.communicate(), 15)
-                    assert proc2.returncode == 0, err.decode()
-                    stats = json.loads(out.decode().strip().splitlines()[-1])
-                    assert stats["epoch"] == second["epoch"] and stats["published"] > 0
+                # a consumer starting while no gateway lives: it reads what is there, but
+                # trusts none of it
+                newcomer = RemoteFeed(redis_server.url, heartbeat_check=0.1)
+                await newcomer.__aenter__()
+                try:
+                    newcomer.subscribe(Books(tuple(MARKETS)))
+                    await eventually(lambda: newcomer.statistics().stream_snapshots >= 2,
+                                     timeout=10)
+                    assert not any(newcomer.book(t).is_synced  # type: ignore[union-attr]
+                                   for t in MARKETS)
+                    before = feed.statistics().entries
+                    async with gateway_process(sim, redis_server, key) as (proc2, second):
+                        assert second["epoch"] != first["epoch"]
+                        await eventually(lambda: feed.statistics().entries > before + 300,
+                                         timeout=30)
+                        sim.pause_flow()
+                        await eventually(lambda: feed_matches(sim, feed, MARKETS)
+                                         and feed_matches(sim, newcomer, MARKETS), timeout=15)
+                        proc2.send_signal(signal.SIGTERM)
+                        out, err = await asyncio.wait_for(proc2.communicate(), 15)
+                        assert proc2.returncode == 0, err.decode()
+                        stats = json.loads(out.decode().strip().splitlines()[-1])
+                        assert stats["epoch"] == second["epoch"] and stats["published"] > 0
+                finally:
+                    await newcomer.aclose()
             finally:
                 task.cancel()
                 try:
