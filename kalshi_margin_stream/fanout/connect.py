@@ -8,12 +8,15 @@ its books stale, instead of a write or a read silently waiting out a restart.
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-__all__ = ["open_redis", "raise_if_cancelled"]
+__all__ = ["open_redis", "raise_if_cancelled", "stop_tasks"]
 
 
 def open_redis(url: str, *, timeout: float | None) -> aioredis.Redis:
@@ -37,3 +40,24 @@ def raise_if_cancelled() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
+
+
+async def stop_tasks(tasks: Sequence[asyncio.Task[Any]], *, grace: float,
+                     log: logging.Logger) -> None:
+    """Let ``tasks`` end by themselves for ``grace`` seconds, then cancel them, bounded.
+
+    A task still running after its cancel (a library that swallowed it) is
+    reported instead of waited for forever.
+    """
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=grace)
+    for task in pending:
+        task.cancel()
+    if pending:
+        _, stuck = await asyncio.wait(pending, timeout=max(grace, 1.0))
+        for task in stuck:
+            log.error("task %s did not stop after its cancel", task.get_name())
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.error("task %s failed: %r", task.get_name(), task.exception())

@@ -51,7 +51,7 @@ from ..core.messages import OrderbookDelta, OrderbookSnapshot
 from ..exceptions import BookDesync, ClientClosed, DecodeError
 from ..stream.latency import Histogram, LatencySummary
 from ..stream.subscriptions import Spec, Stale, Subscription, ticker_of
-from .connect import open_redis, raise_if_cancelled
+from .connect import open_redis, raise_if_cancelled, stop_tasks
 from .entries import (
     SNAPSHOT,
     STALE,
@@ -199,14 +199,7 @@ class RemoteFeed:
         # The readers stop by themselves within one BLOCK; cancelling a read mid-reply
         # is kept as the fallback (redis-py then drops that connection).
         tasks, self._tasks = self._tasks, []
-        await asyncio.wait(tasks, timeout=self.block_ms / 1000 + 1.0)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await stop_tasks(tasks, grace=self.block_ms / 1000 + 1.0, log=self.log)
         for client in (self._cmd, self._rd, self._grp):
             if client is not None:
                 await client.aclose()
@@ -313,7 +306,8 @@ class RemoteFeed:
 
     def _deliver(self, stream: str, msg: Any, ticker: str) -> None:
         for sub in self._routes.get(stream, ()):
-            sub.offer(msg, ticker)
+            if not ticker or sub.spec.wants(ticker):  # Fills(("T",)) on the account stream
+                sub.offer(msg, ticker)
 
     def _stale(self, stream: str, tickers: tuple[str, ...] | None, reason: str) -> None:
         for sub in self._routes.get(stream, ()):

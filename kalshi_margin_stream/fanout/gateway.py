@@ -48,7 +48,7 @@ from ..stream.subscriptions import (
     Trades,
     ticker_of,
 )
-from .connect import open_redis, raise_if_cancelled
+from .connect import open_redis, raise_if_cancelled, stop_tasks
 from .entries import MESSAGE, SNAPSHOT, STALE, apply_to_book, book_snapshot, encode_message
 from .entries import exchange_ts_ms as _exchange_ts
 from .names import MARKET_STREAMS, StreamNames
@@ -137,6 +137,8 @@ class Gateway:
         self._subs: list[Subscription[Any]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._run_id: str | None = None
+        self._stop = asyncio.Event()
+        self.redis_timeout = redis_timeout
         self.published = self.snapshots = self.upstream_stale = 0
         self.mirror_desyncs = self.redis_restarts = self.heartbeat_errors = 0
 
@@ -164,14 +166,12 @@ class Gateway:
         for sub in self._subs:
             await sub.aclose()
         await self.publisher.drain(drain_timeout)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
-        self._tasks = []
+        self._stop.set()
+        self.publisher.stop()
+        tasks, self._tasks = self._tasks, []
+        # Each loop ends after its Redis call in flight (bounded by redis_timeout);
+        # cancelling mid-call stays the fallback.
+        await stop_tasks(tasks, grace=self.redis_timeout + 0.5, log=self.log)
         try:
             async with asyncio.timeout(drain_timeout):
                 await self.redis.delete(self.names.heartbeat)
@@ -264,8 +264,8 @@ class Gateway:
                 self.publish_snapshot(ticker)
 
     async def _periodic_snapshots(self) -> None:
-        while True:
-            await asyncio.sleep(self.snapshot_interval)
+        while not self._stop.is_set():
+            await self._sleep(self.snapshot_interval)
             self.publisher.repair_if_room()
             for ticker in self.markets:
                 self.publish_snapshot(ticker)
@@ -273,7 +273,7 @@ class Gateway:
     # --- health -------------------------------------------------------------------------
 
     async def _heartbeat(self) -> None:
-        while True:
+        while not self._stop.is_set():
             try:
                 info = await self.redis.info("server")
                 run_id = str(info.get("run_id", ""))
@@ -287,7 +287,15 @@ class Gateway:
                 raise_if_cancelled()
                 self.heartbeat_errors += 1
                 self.log.debug("heartbeat failed: %s", exc)
-            await asyncio.sleep(self.heartbeat_interval)
+            await self._sleep(self.heartbeat_interval)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep, but wake at once when the gateway closes."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self._stop.wait()
+        except TimeoutError:
+            pass
 
     def _health_json(self) -> bytes:
         stats = self.statistics()

@@ -106,6 +106,7 @@ class Publisher:
         self.batches = self.errors = self.high_water = 0
         self.last_error = ""
         self._inflight = 0
+        self._stopping = False
 
     # --- the pump's side (synchronous, never waits) -----------------------------------
 
@@ -164,9 +165,9 @@ class Publisher:
     # --- the writer task --------------------------------------------------------------
 
     async def run(self) -> None:
-        """Drain the buffer forever (cancel to stop; see :meth:`drain`)."""
+        """Drain the buffer until :meth:`stop` (then what is left is dropped, counted)."""
         backoff = 0.05
-        while True:
+        while not self._stopping:
             if not self._buf:
                 if self._lost:
                     self._repair()
@@ -188,7 +189,12 @@ class Publisher:
                     self._drop(stream, 1)
                 self.log.warning("redis write failed (%s); %d entries lost", self.last_error,
                                  n)
-                await asyncio.sleep(backoff)
+                self._wake.clear()
+                try:  # back off, but wake at once for stop()
+                    async with asyncio.timeout(backoff):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
                 backoff = min(1.0, backoff * 2)
                 continue
             self._inflight = 0
@@ -218,6 +224,11 @@ class Publisher:
             for stream, run in runs.items():
                 await self._batch_script(keys=[stream], args=run, client=pipe)
             await pipe.execute()
+
+    def stop(self) -> None:
+        """Make :meth:`run` return after the write in flight (never mid-write)."""
+        self._stopping = True
+        self._wake.set()
 
     async def drain(self, timeout: float) -> bool:
         """Wait (at most ``timeout`` s) until the buffer is empty; True if it is."""
