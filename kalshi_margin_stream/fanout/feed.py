@@ -414,7 +414,8 @@ class RemoteFeed:
             track.epoch, track.version = entry.epoch, entry.version
             if known:
                 self.gaps += 1
-            self._lose(track, reason, use_key=True)
+            # a newcomer still looking for its first snapshot has tried the key already
+            self._lose(track, reason, use_key=known)
             return
         track.version = entry.version
         if entry.kind == STALE:

