@@ -9,8 +9,8 @@ Holds the client (reconnects, resyncs, REST fallback) and publishes every update
 (``fanout`` package; consumers use ``RemoteFeed``). Once running it prints one
 JSON line ``{"epoch", "prefix", "redis", "channels", "markets"}`` (the Redis
 password is never printed); at the end (``--duration``, SIGINT or SIGTERM) one
-JSON line of statistics. Exit status: 0 ok, 1 the exchange or Redis failed, 2 bad
-arguments or credentials.
+JSON line of statistics. ``--timeout`` bounds each Redis call (default 2 s).
+Exit status: 0 ok, 1 the exchange or Redis failed, 2 bad arguments or credentials.
 """
 
 from __future__ import annotations
@@ -82,6 +82,8 @@ def _check(args: argparse.Namespace) -> str | None:
         return "intervals must be > 0"
     if args.duration is not None and args.duration <= 0:
         return "--duration must be > 0"
+    if args.timeout is not None and args.timeout <= 0:
+        return "--timeout must be > 0"
     return None
 
 
@@ -124,7 +126,8 @@ async def _serve(args: argparse.Namespace, creds: Any) -> int:
         async with Gateway(client, args.redis, channels=args.channels, markets=args.markets,
                            prefix=args.prefix, maxlen=args.maxlen, buffer=args.buffer,
                            snapshot_interval=args.snapshot_interval,
-                           heartbeat_interval=args.heartbeat_interval) as gateway:
+                           heartbeat_interval=args.heartbeat_interval,
+                           redis_timeout=args.timeout or 2.0) as gateway:
             print(json.dumps({"epoch": gateway.epoch, "prefix": args.prefix,
                               "redis": redacted(args.redis), "channels": list(gateway.channels),
                               "markets": list(gateway.markets)}), flush=True)
