@@ -11,7 +11,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,conformance,websockets,record,parquet,fast]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,conformance,websockets,record,parquet,fast,redis]'
 	touch $(STAMP)
 
 lint: install
@@ -41,6 +41,20 @@ demo: install
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
+
+# Fan-out (issue 13): a real redis-server for its tests and demo, from Debian's package,
+# installed only when missing (a no-op when present). `make install` depends on it.
+.PHONY: redis-server demo-fanout
+install: redis-server
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { echo "installing redis-server (apt-get)"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  $$SUDO apt-get install -y -qq --no-install-recommends redis-server >/dev/null; }
+
+# Gateway + two consumers (one plain, one in a consumer group) against the simulator.
+demo-fanout: install
+	$(BIN)/python -m kalshi_margin_stream.fanout.demo
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -35,6 +35,7 @@ _LAZY: dict[str, str] = {
     "Endpoints": ".config",
     "Fills": ".stream.subscriptions",
     "FixClient": ".fix.client",
+    "Gateway": ".fanout.gateway",
     "HTTPStatusError": ".exceptions",
     "InvalidRequest": ".exceptions",
     "KalshiError": ".exceptions",
@@ -49,6 +50,7 @@ _LAZY: dict[str, str] = {
     "ProtocolError": ".exceptions",
     "RateLimited": ".exceptions",
     "Recorder": ".recording.recorder",
+    "RemoteFeed": ".fanout.feed",
     "SequenceGap": ".exceptions",
     "Spec": ".stream.subscriptions",
     "Stale": ".stream.subscriptions",
@@ -85,6 +87,8 @@ if TYPE_CHECKING:
         Timeout,
         TransportError,
     )
+    from .fanout.feed import RemoteFeed
+    from .fanout.gateway import Gateway
     from .fix.client import FixClient
     from .recording.recorder import Recorder
     from .stream.client import Client, ClientStats
@@ -118,6 +122,7 @@ __all__ = [
     "Endpoints",
     "Fills",
     "FixClient",
+    "Gateway",
     "HTTPStatusError",
     "InvalidRequest",
     "KalshiError",
@@ -132,6 +137,7 @@ __all__ = [
     "ProtocolError",
     "RateLimited",
     "Recorder",
+    "RemoteFeed",
     "SequenceGap",
     "Spec",
     "Stale",

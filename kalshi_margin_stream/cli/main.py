@@ -29,7 +29,7 @@ __all__ = ["main"]
 
 # Module names under kalshi_margin_stream.cli, in the order --help lists them.
 SUBCOMMANDS = ("demo", "stream", "record", "replay", "convert", "book", "sim", "rest", "order",
-               "margins", "fix")
+               "margins", "fix", "gateway")
 
 
 def build_parser() -> argparse.ArgumentParser:
