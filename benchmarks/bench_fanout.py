@@ -72,7 +72,7 @@ def synthetic_book(entries: int) -> tuple[bytes, list[bytes]]:
         sign = 1 if (i // 40) % 2 == 0 else -1
         deltas.append(encode_message(OrderbookDelta(
             sid=1, seq=i + 2, sending_ts_ms=0, msg=OrderbookDeltaBody(
-                market_ticker=TICKER, price=price, delta=Decimal(sign), side=side,
+                market_ticker=TICKER, price_text=str(price), delta_text=str(sign), side=side,
                 ts_ms=0))))
     return encode_message(snap), deltas
 

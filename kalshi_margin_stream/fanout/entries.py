@@ -154,7 +154,7 @@ def apply_to_book(book: OrderBook, msg: OrderbookSnapshot | OrderbookDelta) -> N
     else:
         assert type(msg) is OrderbookDelta
         body = msg.msg
-        book.apply_delta(body.side, body.price, body.delta)
+        book.apply_delta(body.side, body.price_text, body.delta_text)
     book.last_update = msg
 
 

@@ -221,7 +221,7 @@ class RemoteFeed:
         sub: Subscription[T] = Subscription(spec, queue=self.queue, on_close=self._unsubscribe,
                                             on_overflow=self._overflowed)
         self._sub_counter += 1
-        sub.name = f"{spec.channel}#{self._sub_counter}"  # type: ignore[attr-defined]
+        sub.name = f"{spec.channel}#{self._sub_counter}"
         streams = ([self.names.stream(spec.channel, t) for t in tickers or ()]
                    if spec.channel in MARKET_STREAMS else [self.names.stream(spec.channel)])
         for stream, ticker in zip(streams, tickers or ("",) * len(streams), strict=True):

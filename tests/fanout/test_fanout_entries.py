@@ -58,7 +58,7 @@ def test_streams_are_named_by_channel_and_market_with_a_cluster_hash_tag() -> No
 
 def test_a_delta_entry_round_trips_through_the_core_decoder() -> None:
     delta = OrderbookDelta(sid=3, seq=41, sending_ts_ms=1_700_000_000_123, msg=OrderbookDeltaBody(
-        market_ticker="KXBTCPERP", price=Decimal("8.0961"), delta=Decimal("-2.50"), side="bid",
+        market_ticker="KXBTCPERP", price_text="8.0961", delta_text="-2.50", side="bid",
         ts_ms=1_700_000_000_120))
     entry = Entry(kind=MESSAGE, epoch="e1", version=7, received_us=123,
                   frame=encode_message(delta), ts_ms=exchange_ts_ms(delta),
@@ -121,7 +121,7 @@ def test_books_rebuild_from_entries_exactly_and_refuse_impossible_updates() -> N
     assert copy.status is BookStatus.SYNCED
     assert (copy.bids(), copy.asks()) == (src.bids(), src.asks())
     bad = OrderbookDelta(sid=1, seq=2, msg=OrderbookDeltaBody(
-        market_ticker="KXBTCPERP", price=Decimal("8.0960"), delta=Decimal("-6"), side="bid"))
+        market_ticker="KXBTCPERP", price_text="8.0960", delta_text="-6", side="bid"))
     with pytest.raises(BookDesync):
         apply_to_book(copy, bad)
     assert copy.bids() == src.bids()  # nothing half applied
