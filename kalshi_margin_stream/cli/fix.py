@@ -20,6 +20,7 @@ import msgspec
 from ..core.fix import ExecutionReport, FixMessage, SessionKind, utc_timestamp
 from ..exceptions import CredentialsError, InvalidRequest, KalshiError
 from ..fix import FixClient, SeqStore
+from .output import write_stdout
 from .rest import _credentials, add_connection_args
 
 __all__ = ["FIX_HOSTS", "add_parser", "run"]
@@ -130,19 +131,23 @@ def run(args: argparse.Namespace) -> int:
             elif cmd == "listen":
                 n = 0
                 async for msg in fix.messages():
-                    print(_line(msg), flush=True)
+                    if not write_stdout(_line(msg) + "\n", flush=True):
+                        return  # the reader has gone: log out quietly
                     n += isinstance(msg.body, ExecutionReport)
                     if args.count and n >= args.count:
                         return
             elif cmd == "replay":
                 for rep in await fix.replay(args.begin, args.end, since_ms=since,
                                             until_ms=until, timeout=args.wait):
-                    print(json.dumps(msgspec.to_builtins(rep), default=str))
+                    if not write_stdout(json.dumps(msgspec.to_builtins(rep), default=str)
+                                        + "\n", flush=True):
+                        return
             else:
                 fix.subscribe(args.symbols)
                 n = 0
                 async for msg in fix.messages():
-                    print(_line(msg), flush=True)
+                    if not write_stdout(_line(msg) + "\n", flush=True):
+                        return
                     n += 1
                     if n >= args.count:
                         return
@@ -185,4 +190,4 @@ async def _order(fix: FixClient, a: argparse.Namespace) -> None:
     else:
         fix.order_group(a.group_action, order_group_id=a.group_id, contracts_limit=a.limit)
     msg = await fix.expect(lambda m: True, timeout=a.wait, since=mark)
-    print(_line(msg))
+    write_stdout(_line(msg) + "\n", flush=True)

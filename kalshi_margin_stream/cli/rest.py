@@ -27,6 +27,7 @@ from ..core.auth import ENV_KEY_ID, ENV_KEY_PATH, Credentials
 from ..exceptions import CredentialsError, HTTPStatusError, InvalidRequest, KalshiError
 from ..rest.client import RestClient
 from ..rest.transport import REST_URLS
+from .output import write_stdout
 
 __all__ = ["add_connection_args", "add_parser", "call", "print_json", "run"]
 
@@ -55,9 +56,11 @@ def _credentials(args: argparse.Namespace) -> Credentials | None:
 
 
 def print_json(value: object) -> None:
-    """Print a Struct, list or scalar as indented JSON (decimals as strings)."""
-    json.dump(msgspec.to_builtins(value), sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    """Print a Struct, list or scalar as indented JSON (decimals as strings).
+
+    Flushed here, so a reader that has gone (``| head``) is met now, quietly.
+    """
+    write_stdout(json.dumps(msgspec.to_builtins(value), indent=2) + "\n", flush=True)
 
 
 def _error_json(exc: BaseException) -> dict[str, Any]:
