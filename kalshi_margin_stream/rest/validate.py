@@ -30,6 +30,7 @@ from ..exceptions import InvalidRequest
 __all__ = [
     "DEFAULT_TICK",
     "MAX_COUNT_PLACES",
+    "MAX_PRICE_DIGITS",
     "MAX_PRICE_PLACES",
     "check_amend",
     "check_count",
@@ -50,6 +51,8 @@ MAX_PRICE_PLACES = 4
 """Requests carry prices with at most 4 decimal places (rest.md §3.1)."""
 MAX_COUNT_PLACES = 2
 """Counts have at most 2 places (granularity 0.01, rest.md §3.1)."""
+MAX_PRICE_DIGITS = 12
+"""Digits before the point a price may have (a guard for the Decimal maths, not a rule)."""
 
 _SIDES: tuple[str, ...] = get_args(Side)
 _TIFS: tuple[str, ...] = get_args(TimeInForce)
@@ -108,6 +111,8 @@ def check_price(value: object, *, market: MarginMarket | None = None,
         raise InvalidRequest(
             f"{name} {value!r} has more than {MAX_PRICE_PLACES} decimal places")
     tick = (market.tick if market is not None else None) or DEFAULT_TICK
+    if price.adjusted() >= MAX_PRICE_DIGITS:  # else ``%`` below exceeds Decimal's precision
+        raise InvalidRequest(f"{name} {value!r} is too large")
     if price % tick != 0:
         where = f" of {market.ticker}" if market is not None else ""
         raise InvalidRequest(f"{name} {value!r} is not on the tick {tick}{where}")

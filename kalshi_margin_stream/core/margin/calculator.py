@@ -56,8 +56,8 @@ from .orders import OrderView
 from .snapshot import MarginSnapshot, MarketView
 from .whatif import NO_FIGURES, Holding, Pricer, Scenario
 
-__all__ = ["BAND_FRACTION", "BAND_TICKS", "MARK_SOURCES", "MAX_ORDERS", "MarginCalculator",
-           "OrderInputError", "OrderRequest", "evaluate_request", "parse_order"]
+__all__ = ["BAND_FRACTION", "BAND_TICKS", "MARK_SOURCES", "MAX_COUNT", "MAX_ORDERS", "MAX_PRICE",
+           "MarginCalculator", "OrderInputError", "OrderRequest", "evaluate_request", "parse_order"]
 
 MARK_SOURCES: Mapping[str, tuple[str, ...]] = {
     "auto": MARGIN_MARK_ORDER,
@@ -77,6 +77,10 @@ PLACEMENT_FEE_LIQUIDITY = "taker"
 """The placement check covers the taker fee whatever the liquidity ([ASSUME], as the sim)."""
 MAX_ORDERS = 10_000
 """Largest request (a guard against an accidental huge file, not an exchange rule)."""
+MAX_COUNT = Decimal(10) ** 9
+MAX_PRICE = Decimal(10) ** 9
+"""Largest count and price accepted (guards, not exchange rules): every product of them
+stays well inside Decimal's 28 digits, so the maths never raises InvalidOperation."""
 TIFS = ("good_till_canceled", "immediate_or_cancel", "fill_or_kill")
 _COUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
 _PRICE = re.compile(r"[0-9]+(\.[0-9]{1,4})?")
@@ -112,7 +116,8 @@ class OrderRequest:
         return 1 if self.side == "bid" else -1
 
 
-def _exact(value: object, pattern: re.Pattern[str], what: str, places: int) -> Decimal:
+def _exact(value: object, pattern: re.Pattern[str], what: str, places: int,
+           limit: Decimal) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise OrderInputError(f"invalid_{what}", f"{what} must be a decimal string like "
                               f"\"{'10' if what == 'count' else '6.3600'}\", not "
@@ -124,6 +129,8 @@ def _exact(value: object, pattern: re.Pattern[str], what: str, places: int) -> D
     number = Decimal(text.strip())
     if number <= 0:
         raise OrderInputError(f"invalid_{what}", f"{what} must be positive, got {text!r}")
+    if number > limit:
+        raise OrderInputError(f"invalid_{what}", f"{what} {text!r} is above {limit:,}")
     return number
 
 
@@ -160,11 +167,11 @@ def parse_order(raw: object, model: MarginModel) -> OrderRequest:
     side = raw.get("side")
     if side not in ("bid", "ask"):
         raise OrderInputError("invalid_side", f"side must be \"bid\" or \"ask\", got {side!r}")
-    count = _exact(raw.get("count"), _COUNT, "count", 2)
+    count = _exact(raw.get("count"), _COUNT, "count", 2, MAX_COUNT)
     if not market.fractional and count != count.to_integral_value():
         raise OrderInputError("invalid_count",
                               f"count {count} is fractional but {ticker} trades whole contracts")
-    price = _exact(raw.get("price"), _PRICE, "price", 4)
+    price = _exact(raw.get("price"), _PRICE, "price", 4, MAX_PRICE)
     if price % market.tick != 0:
         raise OrderInputError("off_tick", f"price {price} is not a multiple of the tick "
                               f"{market.tick} of {ticker}")
