@@ -20,6 +20,7 @@ import msgspec
 from ..core.fix import ExecutionReport, FixMessage, SessionKind, utc_timestamp
 from ..exceptions import CredentialsError, InvalidRequest, KalshiError
 from ..fix import FixClient, SeqStore
+from ..fix.client import check_count, check_price
 from .output import write_stdout
 from .rest import _credentials, add_connection_args
 
@@ -109,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
         tls: bool | ssl.SSLContext = not args.plain
         if args.cafile and not args.plain:
             tls = ssl.create_default_context(cafile=args.cafile)
+        if not args.wait > 0:
+            raise InvalidRequest("--wait must be a positive number of seconds")
         if args.store and kind is not SessionKind.RT:
             raise InvalidRequest("--store needs --session rt")
         since, until = (_ms(args.since), _ms(args.until)) if cmd == "replay" else (None, None)
@@ -171,6 +174,10 @@ def _check_order_args(a: argparse.Namespace) -> None:
     missing = [f"--{n.replace('_', '-')}" for n in need if getattr(a, n) is None]
     if missing:
         raise InvalidRequest(f"order {a.action} needs {', '.join(missing)}")
+    if a.count is not None:  # checked before connecting: bad numbers are usage errors
+        check_count(a.count)
+    if a.price is not None:
+        check_price(a.price)
 
 
 async def _order(fix: FixClient, a: argparse.Namespace) -> None:

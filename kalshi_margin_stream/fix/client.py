@@ -97,7 +97,11 @@ def check_price(price: Decimal | str) -> Decimal:
         p = Decimal(str(price))
     except ArithmeticError:
         raise InvalidRequest(f"price {price!r} is not a decimal") from None
-    if not p.is_finite() or p <= 0 or p != p.quantize(_Q4):
+    try:
+        on_grid = p.is_finite() and p > 0 and p == p.quantize(_Q4)
+    except ArithmeticError:  # too many digits for the quantize (``1e400``)
+        on_grid = False
+    if not on_grid:
         raise InvalidRequest(f"price {price!r}: need a positive dollar price with <= 4 places")
     return p.quantize(_Q4)
 
