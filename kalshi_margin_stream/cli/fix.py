@@ -114,6 +114,11 @@ def run(args: argparse.Namespace) -> int:
             raise InvalidRequest("--wait must be a positive number of seconds")
         if args.store and kind is not SessionKind.RT:
             raise InvalidRequest("--store needs --session rt")
+        if args.store:
+            try:
+                SeqStore(args.store).load()  # a broken file is a usage error, found now
+            except ValueError as exc:
+                raise InvalidRequest(str(exc)) from None
         since, until = (_ms(args.since), _ms(args.until)) if cmd == "replay" else (None, None)
         if cmd == "order":
             _check_order_args(args)

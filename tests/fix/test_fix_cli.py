@@ -73,6 +73,12 @@ def test_cli_bad_numbers_exit_2_before_connecting(
         assert err.startswith("fix: ") and err.count("\n") == 1 and "Traceback" not in err
     assert main([*base, "--wait", "-1", "order", "mass-cancel"]) == 2
     assert "--wait" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text("garbage")
+    for store in (tmp_path / "bad.json", tmp_path):
+        assert main([*base, "--session", "rt", "--store", str(store), "order",
+                     "mass-cancel"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("fix: ") and "sequence store" in err and err.count("\n") == 1
     with pytest.raises(InvalidRequest):
         check_price("1e400")
 
