@@ -179,10 +179,10 @@ class FixClient:
         self._last_reason = ""
         self._comp_warned = False
         self._closing = False
-        self._queue: asyncio.Queue[FixMessage] = asyncio.Queue()
         self.recent: deque[FixMessage] = deque(maxlen=history)
-        """The latest application messages (what :meth:`expect` searches)."""
+        """The latest application messages (what :meth:`expect` and :meth:`messages` read)."""
         self._received = 0
+        self._next_unread = 0  # number of the next message :meth:`messages` yields
         self.connects = 0
         self.stats = {"reports": 0, "fills_new": 0, "md": 0, "reconnects": 0, "logons": 0}
         self._md_symbols: dict[str, None] = {}
@@ -288,29 +288,31 @@ class FixClient:
     # --- receiving -------------------------------------------------------------------------
 
     async def messages(self) -> AsyncIterator[FixMessage]:
-        """Every application message, in order, until the client closes."""
+        """Every application message, in order and once (across iterators), until close.
+
+        Read from :attr:`recent`, so memory stays bounded when nobody iterates.
+
+        Raises:
+            ProtocolError: more than ``history`` messages went past unread (never a
+                silent gap); iterating again goes on from the oldest still held.
+        """
         while True:
-            if self._closing and self._queue.empty():
+            first = self._received - len(self.recent)
+            if self._next_unread < first:
+                lost, self._next_unread = first - self._next_unread, first
+                raise ProtocolError(f"{lost} FIX messages went past unread (history "
+                                    f"{self.recent.maxlen}): read sooner or keep more")
+            if self._next_unread < self._received:
+                msg = self.recent[self._next_unread - first]
+                self._next_unread += 1
+                yield msg
+                continue
+            if self._closing:
                 return
-            getter = asyncio.ensure_future(self._queue.get())
-            try:
-                while not getter.done():
-                    if self._fatal is not None:
-                        raise self._fatal
-                    self._changed.clear()
-                    waiter = asyncio.ensure_future(self._changed.wait())
-                    await asyncio.wait({getter, waiter}, return_when=asyncio.FIRST_COMPLETED)
-                    waiter.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await waiter
-                    if self._closing and not getter.done():
-                        return
-            finally:
-                if not getter.done():
-                    getter.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await getter
-            yield getter.result()
+            if self._fatal is not None:
+                raise self._fatal
+            self._changed.clear()
+            await self._changed.wait()
 
     async def expect(self, predicate: Callable[[FixMessage], bool], *,
                      timeout: float = 10.0, since: int = 0) -> FixMessage:
@@ -364,7 +366,6 @@ class FixClient:
                 self._resubscribe(sorted(self.books.desynced))
         self._received += 1
         self.recent.append(message)
-        self._queue.put_nowait(message)
 
     # --- the runner ------------------------------------------------------------------------
 

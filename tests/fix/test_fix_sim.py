@@ -25,7 +25,7 @@ from kalshi_margin_stream.core.fix import (
     frame,
     utc_timestamp,
 )
-from kalshi_margin_stream.exceptions import AuthError, ConnectError, InvalidRequest
+from kalshi_margin_stream.exceptions import AuthError, ConnectError, InvalidRequest, ProtocolError
 from kalshi_margin_stream.fix import FixClient, FixReplayRejected, SeqStore
 from kalshi_margin_stream.sim.server import Simulator
 from kalshi_margin_stream.stream.subscriptions import Fills, Orders
@@ -302,3 +302,35 @@ async def test_a_stalled_gateway_is_detected_by_heartbeats_and_the_client_reconn
             await eventually(lambda: fix.stats["logons"] >= 2, timeout=15)
             cl = fix.new_order(MARKETS[0], "bid", 1, far_bid(sim, MARKETS[0]))
             await fix.expect(er(lambda r: r.cl_ord_id == cl))
+
+
+async def test_unread_messages_stay_bounded_and_an_overrun_reader_is_told() -> None:
+    """Nobody iterating ``messages()`` used to grow an unbounded queue (an MD session
+    read only through ``books`` kept every update forever)."""
+    async with running_simulator(markets=MARKETS, rate=0, fix=True, fix_tls=False) as sim:
+        async with fix_for(sim, SessionKind.MD, history=8) as md:
+            md.subscribe(MARKETS)
+            await eventually(lambda: md.received >= len(MARKETS))
+            first = md.received
+            got = []
+            async for msg in md.messages():  # within the window: every one, in order, once
+                got.append(msg.seq)
+                if len(got) == first:
+                    break
+            assert got == sorted(got) and len(set(got)) == first
+
+            def overrun() -> bool:  # flow until 20 more updates arrived, none read
+                sim.step_flow(5)
+                return md.received >= first + 20
+
+            await eventually(overrun, timeout=20)
+            assert len(md.recent) == 8  # all that is kept
+            with pytest.raises(ProtocolError, match="went past unread"):
+                async for _ in md.messages():
+                    pass
+            later = []
+            async for msg in md.messages():  # goes on from the oldest still held
+                later.append(msg.seq)
+                if len(later) == 8:
+                    break
+            assert later == sorted(later) and later[0] > got[-1]
