@@ -539,6 +539,7 @@ class FixClient:
 
         Raises:
             FixReplayRejected: 35=U3. TimeoutError: no U2/U3 in time.
+            ProtocolError: more reports than ``history`` holds.
         """
         mark = self._received
         seq = self.send(EventResendRequest(begin_exec_id=begin_exec_id,
@@ -549,6 +550,9 @@ class FixClient:
         if isinstance(done.body, EventResendReject):
             raise FixReplayRejected(done.body.reason, done.body.text)
         first = self._received - len(self.recent)
+        if first > mark:  # the replay outgrew the history: never return part of it
+            raise ProtocolError(f"replay larger than the history ({self.recent.maxlen} "
+                                f"messages): narrow the ExecID range or keep more")
         out: list[ExecutionReport] = []
         for i, msg in enumerate(self.recent):
             body = msg.body

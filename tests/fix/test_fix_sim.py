@@ -225,6 +225,10 @@ async def test_listener_and_drop_copy_replay() -> None:
             assert [r.exec_type for r in reports] == ["0", "4"]
             assert reports[0].exec_id == got.exec_id
             assert await dc.replay("0;0", since_ms=10**13) == []
+        async with fix_for(sim, SessionKind.DC, history=2) as small:
+            with pytest.raises(ProtocolError, match="replay larger than the history"):
+                await small.replay("0;0")  # 2 reports + U2 do not fit: no partial answer
+        async with fix_for(sim, SessionKind.DC) as dc:
             assert sim.fix is not None
             sim.fix.replay_allowed = False
             with pytest.raises(FixReplayRejected) as info:
