@@ -61,6 +61,7 @@ from ..core.fix import (
     sign_logon,
 )
 from ..core.fix.feeds import BookFeed, apply_report
+from ..core.fix.messages import SideCode
 from ..core.margin import MarginState
 from ..exceptions import (
     AuthError,
@@ -104,6 +105,13 @@ def check_price(price: Decimal | str) -> Decimal:
     if not on_grid:
         raise InvalidRequest(f"price {price!r}: need a positive dollar price with <= 4 places")
     return p.quantize(_Q4)
+
+
+def _side(side: str) -> SideCode:
+    """FIX Side (54) of ``bid``/``buy`` or ``ask``/``sell``."""
+    if side not in _SIDES:
+        raise InvalidRequest(f"side must be bid, ask, buy or sell, not {side!r}")
+    return "1" if _SIDES[side] == "1" else "2"
 
 
 def check_count(count: int | Decimal | str) -> Decimal:
@@ -482,7 +490,7 @@ class FixClient:
         cl = client_order_id or str(uuid.uuid4())
         self.send(NewOrderSingle(
             cl_ord_id=cl, exec_inst=inst or None, order_qty=check_count(count),
-            price=check_price(price), side=_SIDES[side],  # type: ignore[arg-type]
+            price=check_price(price), side=_side(side),
             symbol=symbol, time_in_force=_TIFS[time_in_force],  # type: ignore[arg-type]
             expire_time=expire_time, order_group_id=order_group_id, alloc_account=subaccount,
             self_trade_prevention=None if self_trade_prevention is None
@@ -498,7 +506,7 @@ class FixClient:
         self.send(OrderCancelReplaceRequest(
             cl_ord_id=cl, order_id=order_id, order_qty=check_count(count),
             orig_cl_ord_id=orig_client_order_id, price=check_price(price),
-            side=_SIDES[side], symbol=symbol))  # type: ignore[arg-type]
+            side=_side(side), symbol=symbol))
         return cl
 
     def cancel(self, orig_client_order_id: str, symbol: str,
@@ -507,7 +515,7 @@ class FixClient:
         cl = str(uuid.uuid4())
         self.send(OrderCancelRequest(cl_ord_id=cl, order_id=order_id,
                                      orig_cl_ord_id=orig_client_order_id,
-                                     side=_SIDES[side], symbol=symbol))  # type: ignore[arg-type]
+                                     side=_side(side), symbol=symbol))
         return cl
 
     def mass_cancel(self) -> str:

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from kalshi_margin_stream.cli.main import main
 from kalshi_margin_stream.core.auth import Credentials
 from kalshi_margin_stream.exceptions import InvalidRequest
+from kalshi_margin_stream.fix import FixClient
 from kalshi_margin_stream.fix.client import check_price
 from kalshi_margin_stream.sim.server import write_private_key
 from kalshi_margin_stream.testing import MARKETS, running_simulator
@@ -101,3 +102,14 @@ async def test_sim_cli_serves_fix_for_the_fix_cli() -> None:
     finally:
         sim.terminate()
         await asyncio.wait_for(sim.communicate(), 30)
+
+
+def test_a_bad_side_is_an_invalid_request_on_every_order_call() -> None:
+    """amend/cancel once raised KeyError for a side the type hints do not allow."""
+    creds = Credentials("k", ed25519.Ed25519PrivateKey.generate())
+    fix = FixClient(creds, host="127.0.0.1", port=9, tls=False)  # never started
+    for call in (lambda: fix.new_order("KXBTCPERP", "long", 1, "1"),  # type: ignore[arg-type]
+                 lambda: fix.amend("c", "KXBTCPERP", "long", 1, "1"),  # type: ignore[arg-type]
+                 lambda: fix.cancel("c", "KXBTCPERP", "long")):  # type: ignore[arg-type]
+        with pytest.raises(InvalidRequest, match="side"):
+            call()
