@@ -29,6 +29,10 @@ Garbled framing (BodyLength/CheckSum) is dropped without consuming a sequence
 number (FIX's rule), so on RT the next message shows the gap and the resend repairs
 it. A well-framed message with a bad field is answered with Reject (35=3) and does
 consume its number. The session survives both.
+
+One class of ~650 lines on purpose: the sequence rules, resend answers and timers
+read and move the same few counters, and FIX's rules are easiest to check against
+fix.md §5 when they sit in one place (the events and config are small types above).
 """
 
 from __future__ import annotations
