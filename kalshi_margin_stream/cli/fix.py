@@ -93,7 +93,12 @@ def _ms(text: str | None) -> int | None:
         raise InvalidRequest(f"not an ISO time: {text!r}") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)  # FIX times are UTC; so is a time given without a zone
-    return int(dt.timestamp() * 1000)
+    try:
+        ms = int(dt.timestamp() * 1000)
+        utc_timestamp(ms)  # in UTC it must still be a year 1..9999 (FIX writes 4 digits)
+    except (ValueError, OverflowError, OSError):
+        raise InvalidRequest(f"time out of range: {text!r}") from None
+    return ms
 
 
 def run(args: argparse.Namespace) -> int:
@@ -120,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
             except ValueError as exc:
                 raise InvalidRequest(str(exc)) from None
         since, until = (_ms(args.since), _ms(args.until)) if cmd == "replay" else (None, None)
+        if cmd == "md" and not all(sym.strip() for sym in args.symbols):
+            raise InvalidRequest("md needs non-empty symbols")
         if cmd == "order":
             _check_order_args(args)
             _ms(args.expire_time)

@@ -74,6 +74,12 @@ def test_cli_bad_numbers_exit_2_before_connecting(
         assert err.startswith("fix: ") and err.count("\n") == 1 and "Traceback" not in err
     assert main([*base, "--wait", "-1", "order", "mass-cancel"]) == 2
     assert "--wait" in capsys.readouterr().err
+    for when in ("9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+01:00"):
+        assert main([*base, *new, "--count", "1", "--price", "5", "--tif", "gtd",
+                     "--expire-time", when]) == 2
+        assert "out of range" in capsys.readouterr().err
+    assert main([*base, "md", "KXBTCPERP", " "]) == 2
+    assert "non-empty symbols" in capsys.readouterr().err
     (tmp_path / "bad.json").write_text("garbage")
     for store in (tmp_path / "bad.json", tmp_path):
         assert main([*base, "--session", "rt", "--store", str(store), "order",
