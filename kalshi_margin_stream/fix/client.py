@@ -427,7 +427,14 @@ class FixClient:
                 outcome = self._handle_events(s)
                 self._save()
                 self._flush()
-                await writer.drain()
+                try:  # a peer that takes no bytes for two heartbeats is as dead as a silent one
+                    await asyncio.wait_for(writer.drain(), 2 * s.heartbeat_s)
+                except TimeoutError:
+                    log.warning("! FIX peer %s:%s is not reading: reconnecting", self.host,
+                                self.port)
+                    s.connection_lost()
+                    writer.transport.abort()  # close() would wait to flush to a deaf peer
+                    return True
                 if outcome is not None:
                     return outcome
         except (ConnectionError, OSError, ssl.SSLError) as exc:
@@ -438,7 +445,8 @@ class FixClient:
             self._save()
             writer.close()
             with contextlib.suppress(Exception):
-                await writer.wait_closed()
+                await asyncio.wait_for(writer.wait_closed(), _LOGOUT_WAIT_S)
+            writer.transport.abort()  # no-op when closed; ends a close stuck on unsent bytes
 
     def _handle_events(self, s: FixSession) -> bool | None:
         outcome: bool | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -338,3 +339,66 @@ async def test_unread_messages_stay_bounded_and_an_overrun_reader_is_told() -> N
                 if len(later) == 8:
                     break
             assert later == sorted(later) and later[0] > got[-1]
+
+
+async def test_a_gateway_that_stops_reading_is_dropped_and_redialled() -> None:
+    """``writer.drain()`` once waited forever on a peer that took no more bytes."""
+    from kalshi_margin_stream.core.fix import (
+        FixSession,
+        LogonReceived,
+        NewOrderSingle,
+        Role,
+        SessionConfig,
+    )
+
+    logons = 0
+    stop = asyncio.Event()
+    handlers: set[asyncio.Task[None]] = set()
+
+    async def gateway(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal logons
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.add(task)
+        s = FixSession(SessionConfig(kind=SessionKind.NR, comp_id="KalshiNR"),
+                       role=Role.ACCEPTOR)
+        now = utc_ms()
+        s.connection_made(now)
+        try:
+            while not s.active:
+                data = await reader.read(65536)
+                if not data:
+                    return
+                s.receive_data(data, now)
+                for ev in s.events_received():
+                    if isinstance(ev, LogonReceived):
+                        s.accept_logon(now, ev.message)
+                for out in s.data_to_send():
+                    writer.write(out)
+            logons += 1
+            await stop.wait()  # logged on, then never reads again
+        finally:
+            writer.transport.abort()
+            handlers.discard(task)
+
+    server = await asyncio.start_server(gateway, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    creds = Credentials("k", ed25519.Ed25519PrivateKey.generate())
+    try:
+        async with FixClient(creds, host="127.0.0.1", port=port, tls=False, heartbeat_s=1,
+                             backoff=Backoff(0.02, 0.1)) as fix:
+            fix.send(NewOrderSingle(  # ~16 MB: more than the socket buffers take
+                cl_ord_id="big", order_qty=Decimal(1), price=Decimal(1), side="1",
+                symbol="X" * 16_000_000, time_in_force="1"))
+            await eventually(lambda: fix.stats["reconnects"] >= 1 and logons >= 2,
+                             timeout=30)
+    finally:
+        stop.set()
+        server.close()
+        await asyncio.gather(*handlers, return_exceptions=True)
+        await server.wait_closed()
+
+
+def utc_ms() -> int:
+    import time
+    return time.time_ns() // 1_000_000
