@@ -25,6 +25,7 @@ from ..core.rest_models import (
     Side,
     TimeInForce,
 )
+from ..core.rest_models.market import DEFAULT_TICK
 from ..exceptions import InvalidRequest
 
 __all__ = [
@@ -41,12 +42,6 @@ __all__ = [
     "plain",
 ]
 
-DEFAULT_TICK = Decimal("0.0001")
-"""UNCONFIRMED: the tick used when the market (and so its ``tick_size``) is not cached.
-
-Every crypto perp observed had ``tick_size "0.0001"`` (rest.md §3.1); the demo once
-served ``""``. With a cached market, its own ``tick_size`` wins.
-"""
 MAX_PRICE_PLACES = 4
 """Requests carry prices with at most 4 decimal places (rest.md §3.1)."""
 MAX_COUNT_PLACES = 2
