@@ -402,3 +402,28 @@ async def test_a_gateway_that_stops_reading_is_dropped_and_redialled() -> None:
 def utc_ms() -> int:
     import time
     return time.time_ns() // 1_000_000
+
+
+async def test_rt_reports_missed_while_disconnected_are_resent_on_resume(
+        tmp_path: Path) -> None:
+    """fix.md §5.1: RT messages missed while disconnected can be requested after
+    reconnecting. The simulator used to drop them (a fill or cancel never reached FIX)."""
+    from kalshi_margin_stream.rest import RestClient
+
+    store = tmp_path / "rt.json"
+    async with running_simulator(markets=MARKETS, rate=0, fix=True, fix_tls=False) as sim:
+        assert sim.credentials is not None
+        async with fix_for(sim, SessionKind.RT, store=SeqStore(store)) as fix:
+            cl = fix.new_order(MARKETS[0], "bid", 1, far_bid(sim, MARKETS[0]))
+            new = (await fix.expect(er(lambda r: r.cl_ord_id == cl))).body
+        async with RestClient(sim.credentials, base_url=sim.rest_url) as rest:
+            await rest.cancel_order(new.order_id)  # while the RT identity is away
+        async with fix_for(sim, SessionKind.RT, store=SeqStore(store)) as fix2:
+            gone = await fix2.expect(er(lambda r: r.order_id == new.order_id
+                                        and r.exec_type == "4"))
+            assert gone.header.poss_dup is True  # a resend, not a new message
+            cl2 = fix2.new_order(MARKETS[0], "bid", 1, far_bid(sim, MARKETS[0]))
+            await fix2.expect(er(lambda r: r.cl_ord_id == cl2))
+            cancels = [m for m in fix2.recent if isinstance(m.body, ExecutionReport)
+                       and m.body.order_id == new.order_id]
+            assert len(cancels) == 1  # once
