@@ -159,13 +159,15 @@ def build_margin_reads(*, params: RiskParameters, markets: list[MarginMarket],
 
 
 def request_tickers(orders: object) -> list[str]:
-    """The market tickers a request names (whatever else is wrong with it)."""
+    """The distinct market tickers a request names, first seen first, at most
+    :data:`MAX_FUNDING_READS` (whatever else is wrong with the request)."""
     if isinstance(orders, Mapping):
         orders = orders.get("orders")
     if not isinstance(orders, Sequence) or isinstance(orders, str | bytes):
         return []
-    return [o["ticker"] for o in orders
-            if isinstance(o, Mapping) and isinstance(o.get("ticker"), str)][:MAX_FUNDING_READS]
+    named = dict.fromkeys(o["ticker"] for o in orders
+                          if isinstance(o, Mapping) and isinstance(o.get("ticker"), str))
+    return list(named)[:MAX_FUNDING_READS]
 
 
 async def order_margins(rest: RestClient, orders: Sequence[object], *, subaccount: int = 0,
