@@ -26,6 +26,7 @@ from kalshi_margin_stream.core.fix import (
     Rejected,
     Role,
     SeqState,
+    SequenceReset,
     SessionConfig,
     SessionKind,
     SessionState,
@@ -301,3 +302,25 @@ def test_an_unanswered_resend_request_ends_the_connection_for_a_retry() -> None:
     disc = [e for e in events if isinstance(e, Disconnect)]
     assert disc and disc[0].retry and "ResendRequest" in disc[0].reason
     assert pair.app(events) == []  # c2 came early and was dropped: nothing out of order
+
+
+def test_a_sequence_reset_that_lowers_the_expected_seq_is_rejected() -> None:
+    pair = Pair(SessionKind.RT)
+    pair.connect()
+    for _ in range(3):
+        pair.server.send(er(0), pair.now)
+    pair.pump()
+    expected = pair.client.seq.next_in
+    lower = encode(Header(sender_comp_id="KalshiRT", target_comp_id=KEY,
+                          msg_seq_num=expected, sending_time="20261016-14:03:05.118"),
+                   SequenceReset(gap_fill=False, new_seq_no=2))
+    pair.client.receive_data(lower, pair.now)
+    assert pair.client.seq.next_in == expected  # not moved back
+    out = b"".join(pair.client.data_to_send())
+    assert b"\x0135=3\x01" in out and b"\x01371=36\x01" in out and b"attempt to lower" in out
+    assert pair.client.active
+    higher = encode(Header(sender_comp_id="KalshiRT", target_comp_id=KEY,
+                           msg_seq_num=expected, sending_time="20261016-14:03:05.118"),
+                    SequenceReset(gap_fill=False, new_seq_no=expected + 5))
+    pair.client.receive_data(higher, pair.now)
+    assert pair.client.seq.next_in == expected + 5

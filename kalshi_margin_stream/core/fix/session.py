@@ -473,9 +473,15 @@ class FixSession:
             self._handle_logon_answer(message, now_ms)
             return
         if isinstance(body, SequenceReset) and not body.gap_fill:
-            # Reset mode: the peer moves our expectation, whatever the seq says.
-            if body.new_seq_no > self.seq.next_in:
-                self.seq.next_in = body.new_seq_no
+            # Reset mode: the peer moves our expectation, whatever the seq says -- but
+            # never backwards (FIX: Reject "attempt to lower sequence number").
+            if body.new_seq_no < self.seq.next_in:
+                self.reject(now_ms, seq, reason=RejectReason.INCORRECT_VALUE,
+                            text=f"attempt to lower sequence number, invalid value "
+                                 f"NewSeqNo(36)={body.new_seq_no}",
+                            ref_msg_type="4", ref_tag=36)
+                return
+            self.seq.next_in = body.new_seq_no
             self._resend_asked_for = None
             return
         expected = self.seq.next_in
