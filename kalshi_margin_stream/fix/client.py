@@ -71,7 +71,7 @@ from ..exceptions import (
     KalshiError,
     ProtocolError,
 )
-from .store import SeqStore
+from .store import SEQ_RESERVE, SeqStore
 
 __all__ = ["FixClient", "FixReplayRejected", "check_price", "check_count"]
 
@@ -79,6 +79,7 @@ log = logging.getLogger("kalshi_margin_stream.fix")
 
 _TICK_S = 0.25
 _LOGOUT_WAIT_S = 2.0
+_SAVE_EVERY_S = 1.0
 _SIDES = {"bid": "1", "buy": "1", "ask": "2", "sell": "2"}
 _TIFS = {"day": "0", "gtc": "1", "ioc": "3", "fok": "4", "gtd": "6"}
 _Q4 = Decimal("0.0001")
@@ -173,6 +174,8 @@ class FixClient:
             reset_on_logon=resets, listener=listener,
             cancel_on_disconnect=cancel_on_disconnect, retention_hours=retention_hours)
         self.seq = self._store.load() if self._store is not None else SeqState()
+        self._reserved = self.seq.next_out  # numbers below this are covered by the store
+        self._saved_at = 0.0
         self.margin = margin
         self.books = BookFeed()
         self.session: FixSession | None = None
@@ -259,7 +262,7 @@ class FixClient:
             runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await runner
-        self._save()
+        self._save(exact=True)
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -289,9 +292,27 @@ class FixClient:
         for data in s.data_to_send():
             w.write(data)
 
-    def _save(self) -> None:
-        if self._store is not None:
-            self._store.save(self.seq)
+    def _save(self, *, exact: bool = False) -> None:
+        """Keep the store ahead of every number that may leave (see :mod:`.store`).
+
+        Outbound numbers are reserved :data:`SEQ_RESERVE` at a time, so a save (an
+        fsync, milliseconds on the loop) happens once per reservation, or once a
+        second for inbound progress; ``exact`` (a closed connection) writes the true
+        numbers, so a clean restart resumes without a gap.
+        """
+        store = self._store
+        if store is None:
+            return
+        now = time.monotonic()
+        if exact:
+            store.save(self.seq)
+            self._reserved = self.seq.next_out
+        elif self.seq.next_out >= self._reserved or now - self._saved_at >= _SAVE_EVERY_S:
+            self._reserved = max(self._reserved, self.seq.next_out + SEQ_RESERVE)
+            store.save(self.seq, next_out=self._reserved)
+        else:
+            return
+        self._saved_at = now
 
     # --- receiving -------------------------------------------------------------------------
 
@@ -411,6 +432,7 @@ class FixClient:
         self.session, self._writer = s, writer
         try:
             s.connection_made(self._now())
+            self._save()  # the Logon's number too is stored before it leaves
             self._flush()
             while True:
                 try:
@@ -442,7 +464,7 @@ class FixClient:
             return True
         finally:
             self._logged_on.clear()
-            self._save()
+            self._save(exact=True)
             writer.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer.wait_closed(), _LOGOUT_WAIT_S)

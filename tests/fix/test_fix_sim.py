@@ -22,6 +22,7 @@ from kalshi_margin_stream.core.fix import (
     OrderGroupResponse,
     OrderMassCancelReport,
     Reject,
+    SeqState,
     SessionKind,
     frame,
     utc_timestamp,
@@ -427,3 +428,40 @@ async def test_rt_reports_missed_while_disconnected_are_resent_on_resume(
             cancels = [m for m in fix2.recent if isinstance(m.body, ExecutionReport)
                        and m.body.order_id == new.order_id]
             assert len(cancels) == 1  # once
+
+
+class CountingStore(SeqStore):
+    """A SeqStore that counts its file writes."""
+
+    writes = 0
+
+    def save(self, seq: Any, *, next_out: int | None = None) -> None:
+        before = self._saved
+        super().save(seq, next_out=next_out)
+        if self._saved != before:
+            CountingStore.writes += 1
+
+
+async def test_rt_store_reserves_numbers_instead_of_an_fsync_per_message(
+        tmp_path: Path) -> None:
+    """Every RT send used to fsync the store on the event loop (~5 ms each here)."""
+    from kalshi_margin_stream.fix.store import SEQ_RESERVE
+
+    store = tmp_path / "rt.json"
+    CountingStore.writes = 0
+    async with running_simulator(markets=MARKETS, rate=0, fix=True, fix_tls=False) as sim:
+        async with fix_for(sim, SessionKind.RT, store=CountingStore(store)) as fix:
+            price = far_bid(sim, MARKETS[0])
+            cls = [fix.new_order(MARKETS[0], "bid", 1, price) for _ in range(200)]
+            await fix.expect(er(lambda r: r.cl_ord_id == cls[-1]), timeout=30)
+            sent = fix.seq.next_out
+            on_disk = SeqStore(store).load()  # what a crash right now would leave
+            assert on_disk.next_out >= sent  # ahead of every number that left
+            assert on_disk.next_out <= sent + SEQ_RESERVE
+            assert CountingStore.writes <= 10  # not one per message (200 sends)
+            crashed = SeqState(next_out=on_disk.next_out, next_in=on_disk.next_in)
+        assert SeqStore(store).load().next_out == fix.seq.next_out  # a clean close: exact
+        SeqStore(store).save(crashed)  # as if the process had died before closing
+        async with fix_for(sim, SessionKind.RT, store=SeqStore(store)) as again:
+            cl = again.new_order(MARKETS[0], "bid", 1, price)  # the gap was gap-filled
+            await again.expect(er(lambda r: r.cl_ord_id == cl and r.exec_type == "0"))
