@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import queue
 import re
 import signal
@@ -27,9 +26,11 @@ from decimal import Decimal
 from typing import IO, Any, NoReturn
 from urllib.parse import urlsplit
 
+from .output import stdout_gone
+
 __all__ = ["EXIT_INTERRUPTED", "AttemptCounter", "OneLineParser", "StdoutLines", "Stopper",
            "connect_within", "http_url", "non_negative_float", "plain_decimal",
-           "logging_to_stderr", "positive_float", "positive_int", "quiet_broken_stdout",
+           "logging_to_stderr", "positive_float", "positive_int",
            "setup_logging", "ws_url"]
 
 EXIT_INTERRUPTED = 130
@@ -149,17 +150,6 @@ def setup_logging(verbose: int, level: str | None) -> None:
 
 # --- stdout ---------------------------------------------------------------------------
 
-def quiet_broken_stdout() -> None:
-    """The reader of stdout went away (``| head``): stop writing there, silently.
-
-    Points fd 1 at /dev/null so the interpreter's final flush cannot raise again.
-    """
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-
-
 class StdoutLines:
     """Lines to stdout from a thread, so a stalled reader never freezes the event loop.
 
@@ -199,7 +189,7 @@ class StdoutLines:
         except (BrokenPipeError, ValueError, OSError):
             self.closed = True
             if self._is_stdout:
-                quiet_broken_stdout()
+                stdout_gone()
             with contextlib.suppress(queue.Empty):  # let pending puts and close() go on
                 while True:
                     q.get_nowait()
@@ -258,7 +248,7 @@ def no_traceback_on_broken_pipe() -> Iterator[None]:
     try:
         yield
     except BrokenPipeError:
-        quiet_broken_stdout()
+        stdout_gone()
 
 
 class AttemptCounter:

@@ -20,6 +20,8 @@ import msgspec
 from ..core.fix import ExecutionReport, FixMessage, SessionKind, utc_timestamp
 from ..exceptions import CredentialsError, InvalidRequest, KalshiError
 from ..fix import FixClient, SeqStore
+from ..fix.client import check_count, check_price
+from .output import write_stdout
 from .rest import _credentials, add_connection_args
 
 __all__ = ["FIX_HOSTS", "add_parser", "run"]
@@ -91,7 +93,12 @@ def _ms(text: str | None) -> int | None:
         raise InvalidRequest(f"not an ISO time: {text!r}") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)  # FIX times are UTC; so is a time given without a zone
-    return int(dt.timestamp() * 1000)
+    try:
+        ms = int(dt.timestamp() * 1000)
+        utc_timestamp(ms)  # in UTC it must still be a year 1..9999 (FIX writes 4 digits)
+    except (ValueError, OverflowError, OSError):
+        raise InvalidRequest(f"time out of range: {text!r}") from None
+    return ms
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,9 +115,18 @@ def run(args: argparse.Namespace) -> int:
         tls: bool | ssl.SSLContext = not args.plain
         if args.cafile and not args.plain:
             tls = ssl.create_default_context(cafile=args.cafile)
+        if not args.wait > 0:
+            raise InvalidRequest("--wait must be a positive number of seconds")
         if args.store and kind is not SessionKind.RT:
             raise InvalidRequest("--store needs --session rt")
+        if args.store:
+            try:
+                SeqStore(args.store).load()  # a broken file is a usage error, found now
+            except ValueError as exc:
+                raise InvalidRequest(str(exc)) from None
         since, until = (_ms(args.since), _ms(args.until)) if cmd == "replay" else (None, None)
+        if cmd == "md" and not all(sym.strip() for sym in args.symbols):
+            raise InvalidRequest("md needs non-empty symbols")
         if cmd == "order":
             _check_order_args(args)
             _ms(args.expire_time)
@@ -130,19 +146,23 @@ def run(args: argparse.Namespace) -> int:
             elif cmd == "listen":
                 n = 0
                 async for msg in fix.messages():
-                    print(_line(msg), flush=True)
+                    if not write_stdout(_line(msg) + "\n", flush=True):
+                        return  # the reader has gone: log out quietly
                     n += isinstance(msg.body, ExecutionReport)
                     if args.count and n >= args.count:
                         return
             elif cmd == "replay":
                 for rep in await fix.replay(args.begin, args.end, since_ms=since,
                                             until_ms=until, timeout=args.wait):
-                    print(json.dumps(msgspec.to_builtins(rep), default=str))
+                    if not write_stdout(json.dumps(msgspec.to_builtins(rep), default=str)
+                                        + "\n", flush=True):
+                        return
             else:
                 fix.subscribe(args.symbols)
                 n = 0
                 async for msg in fix.messages():
-                    print(_line(msg), flush=True)
+                    if not write_stdout(_line(msg) + "\n", flush=True):
+                        return
                     n += 1
                     if n >= args.count:
                         return
@@ -166,6 +186,10 @@ def _check_order_args(a: argparse.Namespace) -> None:
     missing = [f"--{n.replace('_', '-')}" for n in need if getattr(a, n) is None]
     if missing:
         raise InvalidRequest(f"order {a.action} needs {', '.join(missing)}")
+    if a.count is not None:  # checked before connecting: bad numbers are usage errors
+        check_count(a.count)
+    if a.price is not None:
+        check_price(a.price)
 
 
 async def _order(fix: FixClient, a: argparse.Namespace) -> None:
@@ -185,4 +209,4 @@ async def _order(fix: FixClient, a: argparse.Namespace) -> None:
     else:
         fix.order_group(a.group_action, order_group_id=a.group_id, contracts_limit=a.limit)
     msg = await fix.expect(lambda m: True, timeout=a.wait, since=mark)
-    print(_line(msg))
+    write_stdout(_line(msg) + "\n", flush=True)

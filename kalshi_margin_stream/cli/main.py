@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from .common import EXIT_INTERRUPTED, OneLineParser, logging_to_stderr, quiet_broken_stdout
+from .common import EXIT_INTERRUPTED, OneLineParser, logging_to_stderr
 from .connection import (
     add_connection_args,
     add_global_args,
@@ -24,6 +24,7 @@ from .connection import (
     fill_defaults,
     propagate,
 )
+from .output import stdout_gone
 
 __all__ = ["main"]
 
@@ -65,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `... | head`: the reader has what it wanted
-        quiet_broken_stdout()
+        stdout_gone()
         return 0
     return code
 

@@ -27,6 +27,7 @@ from typing import Any
 from ..exceptions import CredentialsError, InvalidRequest, KalshiError
 from ..rest.client import RestClient
 from ..rest.margins import read_margin_inputs, request_tickers
+from .output import write_stdout
 from .rest import _credentials, _error_json, add_connection_args
 
 __all__ = ["add_parser", "load_request", "run"]
@@ -106,10 +107,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(_error_json(exc)), file=sys.stderr)
         return 1
     if args.margins_command == "reconcile":
-        print("\n".join(result))
+        write_stdout("\n".join(result) + "\n", flush=True)
         return 0 if ok else 1
-    json.dump(result, sys.stdout, indent=2, default=_encode)
-    sys.stdout.write("\n")
+    write_stdout(json.dumps(result, indent=2, default=_encode) + "\n", flush=True)
     return 0
 
 

@@ -130,7 +130,8 @@ def _add_trigger_parser(sub: Any) -> None:
     tsub = trigger.add_subparsers(dest="trigger_command", metavar="ACTION", required=True)
     tset = tsub.add_parser("set", help="set a bracket or a trailing stop")
     tget = tsub.add_parser("get", help="the live triggers of the position")
-    tupdate = tsub.add_parser("update", help="new leg prices for one cross bracket")
+    tupdate = tsub.add_parser(
+        "update", help="new leg prices for one cross bracket (a leg left out is removed)")
     tdelete = tsub.add_parser("delete", help="cancel triggers (all, one --kind, or one id)")
     for q in (tset, tget, tupdate, tdelete):
         q.add_argument("ticker")

@@ -29,8 +29,8 @@ from ..exceptions import CredentialsError, HTTPStatusError, InvalidRequest, Kals
 from ..rest.client import RestClient
 from ..rest.transport import AiohttpSender, RestRequest, RestResponse
 from ..rest.transport import Timeouts as RestTimeouts
-from .common import quiet_broken_stdout
 from .connection import add_connection_args  # re-exported: other commands import it here
+from .output import stdout_gone, write_stdout
 
 __all__ = ["add_connection_args", "add_parser", "call", "print_json", "run"]
 
@@ -48,9 +48,11 @@ def _credentials(args: argparse.Namespace) -> Credentials | None:
 
 
 def print_json(value: object) -> None:
-    """Print a Struct, list or scalar as indented JSON (decimals as strings)."""
-    json.dump(msgspec.to_builtins(value), sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    """Print a Struct, list or scalar as indented JSON (decimals as strings).
+
+    Flushed here, so a reader that has gone (``| head``) is met now, quietly.
+    """
+    write_stdout(json.dumps(msgspec.to_builtins(value), indent=2) + "\n", flush=True)
 
 
 def _error_json(exc: BaseException) -> dict[str, Any]:
@@ -108,7 +110,7 @@ def call(args: argparse.Namespace, action: Action, *, private: bool) -> int:
         print_json(result)
         sys.stdout.flush()
     except BrokenPipeError:  # `rest ... | head`
-        quiet_broken_stdout()
+        stdout_gone()
     return 0
 
 

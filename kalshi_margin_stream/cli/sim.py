@@ -1,10 +1,10 @@
 """``kalshi-margin-stream sim``: run the simulated margin exchange until interrupted.
 
 Once listening it prints one JSON line
-``{"rest_url", "ws_url", "key_id", "private_key_path"}`` and flushes stdout, so a
-parent process can read it and connect. The generated private key is written to a
-0600 temp file that is removed on exit; with ``--public-key`` nothing is generated
-and ``private_key_path`` is null.
+``{"rest_url", "ws_url", "key_id", "private_key_path"}`` (plus ``fix_port`` with
+``--fix``) and flushes stdout, so a parent process can read it and connect. The
+generated private key is written to a 0600 temp file that is removed on exit; with
+``--public-key`` nothing is generated and ``private_key_path`` is null.
 """
 
 from __future__ import annotations
@@ -47,6 +47,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--public-key", metavar="PATH",
                    help="register this PEM public key instead of generating a key pair")
     p.add_argument("--key-id", metavar="ID", help="key id for the registered/generated key")
+    p.add_argument("--fix", action="store_true",
+                   help="also serve FIX (plain TCP: `fix --plain --fix-port`); the JSON line "
+                        "then has fix_port")
     p.set_defaults(func=run)
 
 
@@ -84,13 +87,15 @@ async def _serve(args: argparse.Namespace, public_key: bytes | None) -> int:
     try:
         async with Simulator(seed=args.seed, markets=_markets(args.markets), rate=args.rate,
                              host=args.host, port=args.port, public_key=public_key,
-                             key_id=args.key_id) as sim:
+                             key_id=args.key_id, fix=args.fix, fix_tls=False) as sim:
             if sim.credentials is not None:
                 fd, key_path = tempfile.mkstemp(prefix="kalshi-sim-", suffix=".pem")
                 os.close(fd)
                 sim.write_private_key(key_path)
-            line = {"rest_url": sim.rest_url, "ws_url": sim.ws_url, "key_id": sim.key_id,
-                    "private_key_path": key_path}
+            line: dict[str, object] = {"rest_url": sim.rest_url, "ws_url": sim.ws_url,
+                                       "key_id": sim.key_id, "private_key_path": key_path}
+            if args.fix:
+                line["fix_port"] = sim.fix_port
             sys.stdout.write(json.dumps(line) + "\n")
             sys.stdout.flush()
             await stop.wait()

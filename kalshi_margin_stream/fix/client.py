@@ -61,6 +61,7 @@ from ..core.fix import (
     sign_logon,
 )
 from ..core.fix.feeds import BookFeed, apply_report
+from ..core.fix.messages import SideCode
 from ..core.margin import MarginState
 from ..exceptions import (
     AuthError,
@@ -70,7 +71,7 @@ from ..exceptions import (
     KalshiError,
     ProtocolError,
 )
-from .store import SeqStore
+from .store import SEQ_RESERVE, SeqStore
 
 __all__ = ["FixClient", "FixReplayRejected", "check_price", "check_count"]
 
@@ -78,6 +79,7 @@ log = logging.getLogger("kalshi_margin_stream.fix")
 
 _TICK_S = 0.25
 _LOGOUT_WAIT_S = 2.0
+_SAVE_EVERY_S = 1.0
 _SIDES = {"bid": "1", "buy": "1", "ask": "2", "sell": "2"}
 _TIFS = {"day": "0", "gtc": "1", "ioc": "3", "fok": "4", "gtd": "6"}
 _Q4 = Decimal("0.0001")
@@ -97,9 +99,20 @@ def check_price(price: Decimal | str) -> Decimal:
         p = Decimal(str(price))
     except ArithmeticError:
         raise InvalidRequest(f"price {price!r} is not a decimal") from None
-    if not p.is_finite() or p <= 0 or p != p.quantize(_Q4):
+    try:
+        on_grid = p.is_finite() and p > 0 and p == p.quantize(_Q4)
+    except ArithmeticError:  # too many digits for the quantize (``1e400``)
+        on_grid = False
+    if not on_grid:
         raise InvalidRequest(f"price {price!r}: need a positive dollar price with <= 4 places")
     return p.quantize(_Q4)
+
+
+def _side(side: str) -> SideCode:
+    """FIX Side (54) of ``bid``/``buy`` or ``ask``/``sell``."""
+    if side not in _SIDES:
+        raise InvalidRequest(f"side must be bid, ask, buy or sell, not {side!r}")
+    return "1" if _SIDES[side] == "1" else "2"
 
 
 def check_count(count: int | Decimal | str) -> Decimal:
@@ -161,6 +174,8 @@ class FixClient:
             reset_on_logon=resets, listener=listener,
             cancel_on_disconnect=cancel_on_disconnect, retention_hours=retention_hours)
         self.seq = self._store.load() if self._store is not None else SeqState()
+        self._reserved = self.seq.next_out  # numbers below this are covered by the store
+        self._saved_at = 0.0
         self.margin = margin
         self.books = BookFeed()
         self.session: FixSession | None = None
@@ -175,10 +190,10 @@ class FixClient:
         self._last_reason = ""
         self._comp_warned = False
         self._closing = False
-        self._queue: asyncio.Queue[FixMessage] = asyncio.Queue()
         self.recent: deque[FixMessage] = deque(maxlen=history)
-        """The latest application messages (what :meth:`expect` searches)."""
+        """The latest application messages (what :meth:`expect` and :meth:`messages` read)."""
         self._received = 0
+        self._next_unread = 0  # number of the next message :meth:`messages` yields
         self.connects = 0
         self.stats = {"reports": 0, "fills_new": 0, "md": 0, "reconnects": 0, "logons": 0}
         self._md_symbols: dict[str, None] = {}
@@ -247,7 +262,7 @@ class FixClient:
             runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await runner
-        self._save()
+        self._save(exact=True)
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -277,36 +292,56 @@ class FixClient:
         for data in s.data_to_send():
             w.write(data)
 
-    def _save(self) -> None:
-        if self._store is not None:
-            self._store.save(self.seq)
+    def _save(self, *, exact: bool = False) -> None:
+        """Keep the store ahead of every number that may leave (see :mod:`.store`).
+
+        Outbound numbers are reserved :data:`SEQ_RESERVE` at a time, so a save (an
+        fsync, milliseconds on the loop) happens once per reservation, or once a
+        second for inbound progress; ``exact`` (a closed connection) writes the true
+        numbers, so a clean restart resumes without a gap.
+        """
+        store = self._store
+        if store is None:
+            return
+        now = time.monotonic()
+        if exact:
+            store.save(self.seq)
+            self._reserved = self.seq.next_out
+        elif self.seq.next_out >= self._reserved or now - self._saved_at >= _SAVE_EVERY_S:
+            self._reserved = max(self._reserved, self.seq.next_out + SEQ_RESERVE)
+            store.save(self.seq, next_out=self._reserved)
+        else:
+            return
+        self._saved_at = now
 
     # --- receiving -------------------------------------------------------------------------
 
     async def messages(self) -> AsyncIterator[FixMessage]:
-        """Every application message, in order, until the client closes."""
+        """Every application message, in order and once (across iterators), until close.
+
+        Read from :attr:`recent`, so memory stays bounded when nobody iterates.
+
+        Raises:
+            ProtocolError: more than ``history`` messages went past unread (never a
+                silent gap); iterating again goes on from the oldest still held.
+        """
         while True:
-            if self._closing and self._queue.empty():
+            first = self._received - len(self.recent)
+            if self._next_unread < first:
+                lost, self._next_unread = first - self._next_unread, first
+                raise ProtocolError(f"{lost} FIX messages went past unread (history "
+                                    f"{self.recent.maxlen}): read sooner or keep more")
+            if self._next_unread < self._received:
+                msg = self.recent[self._next_unread - first]
+                self._next_unread += 1
+                yield msg
+                continue
+            if self._closing:
                 return
-            getter = asyncio.ensure_future(self._queue.get())
-            try:
-                while not getter.done():
-                    if self._fatal is not None:
-                        raise self._fatal
-                    self._changed.clear()
-                    waiter = asyncio.ensure_future(self._changed.wait())
-                    await asyncio.wait({getter, waiter}, return_when=asyncio.FIRST_COMPLETED)
-                    waiter.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await waiter
-                    if self._closing and not getter.done():
-                        return
-            finally:
-                if not getter.done():
-                    getter.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await getter
-            yield getter.result()
+            if self._fatal is not None:
+                raise self._fatal
+            self._changed.clear()
+            await self._changed.wait()
 
     async def expect(self, predicate: Callable[[FixMessage], bool], *,
                      timeout: float = 10.0, since: int = 0) -> FixMessage:
@@ -360,7 +395,6 @@ class FixClient:
                 self._resubscribe(sorted(self.books.desynced))
         self._received += 1
         self.recent.append(message)
-        self._queue.put_nowait(message)
 
     # --- the runner ------------------------------------------------------------------------
 
@@ -398,6 +432,7 @@ class FixClient:
         self.session, self._writer = s, writer
         try:
             s.connection_made(self._now())
+            self._save()  # the Logon's number too is stored before it leaves
             self._flush()
             while True:
                 try:
@@ -414,7 +449,14 @@ class FixClient:
                 outcome = self._handle_events(s)
                 self._save()
                 self._flush()
-                await writer.drain()
+                try:  # a peer that takes no bytes for two heartbeats is as dead as a silent one
+                    await asyncio.wait_for(writer.drain(), 2 * s.heartbeat_s)
+                except TimeoutError:
+                    log.warning("! FIX peer %s:%s is not reading: reconnecting", self.host,
+                                self.port)
+                    s.connection_lost()
+                    writer.transport.abort()  # close() would wait to flush to a deaf peer
+                    return True
                 if outcome is not None:
                     return outcome
         except (ConnectionError, OSError, ssl.SSLError) as exc:
@@ -422,10 +464,11 @@ class FixClient:
             return True
         finally:
             self._logged_on.clear()
-            self._save()
+            self._save(exact=True)
             writer.close()
             with contextlib.suppress(Exception):
-                await writer.wait_closed()
+                await asyncio.wait_for(writer.wait_closed(), _LOGOUT_WAIT_S)
+            writer.transport.abort()  # no-op when closed; ends a close stuck on unsent bytes
 
     def _handle_events(self, s: FixSession) -> bool | None:
         outcome: bool | None = None
@@ -477,7 +520,7 @@ class FixClient:
         cl = client_order_id or str(uuid.uuid4())
         self.send(NewOrderSingle(
             cl_ord_id=cl, exec_inst=inst or None, order_qty=check_count(count),
-            price=check_price(price), side=_SIDES[side],  # type: ignore[arg-type]
+            price=check_price(price), side=_side(side),
             symbol=symbol, time_in_force=_TIFS[time_in_force],  # type: ignore[arg-type]
             expire_time=expire_time, order_group_id=order_group_id, alloc_account=subaccount,
             self_trade_prevention=None if self_trade_prevention is None
@@ -493,7 +536,7 @@ class FixClient:
         self.send(OrderCancelReplaceRequest(
             cl_ord_id=cl, order_id=order_id, order_qty=check_count(count),
             orig_cl_ord_id=orig_client_order_id, price=check_price(price),
-            side=_SIDES[side], symbol=symbol))  # type: ignore[arg-type]
+            side=_side(side), symbol=symbol))
         return cl
 
     def cancel(self, orig_client_order_id: str, symbol: str,
@@ -502,7 +545,7 @@ class FixClient:
         cl = str(uuid.uuid4())
         self.send(OrderCancelRequest(cl_ord_id=cl, order_id=order_id,
                                      orig_cl_ord_id=orig_client_order_id,
-                                     side=_SIDES[side], symbol=symbol))  # type: ignore[arg-type]
+                                     side=_side(side), symbol=symbol))
         return cl
 
     def mass_cancel(self) -> str:
@@ -534,6 +577,7 @@ class FixClient:
 
         Raises:
             FixReplayRejected: 35=U3. TimeoutError: no U2/U3 in time.
+            ProtocolError: more reports than ``history`` holds.
         """
         mark = self._received
         seq = self.send(EventResendRequest(begin_exec_id=begin_exec_id,
@@ -544,6 +588,9 @@ class FixClient:
         if isinstance(done.body, EventResendReject):
             raise FixReplayRejected(done.body.reason, done.body.text)
         first = self._received - len(self.recent)
+        if first > mark:  # the replay outgrew the history: never return part of it
+            raise ProtocolError(f"replay larger than the history ({self.recent.maxlen} "
+                                f"messages): narrow the ExecID range or keep more")
         out: list[ExecutionReport] = []
         for i, msg in enumerate(self.recent):
             body = msg.body

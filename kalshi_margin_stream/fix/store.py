@@ -2,7 +2,10 @@
 
 One small JSON file per session identity; every save writes a temporary file in the
 same directory, flushes and fsyncs it, then ``os.replace``s it over the old one, so
-a crash leaves either the old or the new numbers, never half a file.
+a crash leaves either the old or the new numbers, never half a file. A save costs an
+fsync (milliseconds), so the client reserves outbound numbers ahead
+(:data:`SEQ_RESERVE`) instead of saving on every message; after a crash it resumes
+above anything it sent, and the gap it leaves is gap-filled like any other.
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ from pathlib import Path
 
 from ..core.fix import SeqState
 
-__all__ = ["SeqStore"]
+__all__ = ["SEQ_RESERVE", "SeqStore"]
+
+SEQ_RESERVE = 1000
+"""Outbound numbers reserved per save: a crash skips at most this many (gap-filled)."""
 
 
 class SeqStore:
@@ -45,9 +51,12 @@ class SeqStore:
         self._saved = (out, inn)
         return SeqState(next_out=out, next_in=inn)
 
-    def save(self, seq: SeqState) -> None:
-        """Write atomically (skipped when nothing changed since the last save)."""
-        now = (seq.next_out, seq.next_in)
+    def save(self, seq: SeqState, *, next_out: int | None = None) -> None:
+        """Write atomically (skipped when nothing changed since the last save).
+
+        ``next_out``: write this instead of ``seq.next_out`` (a reservation ahead of it).
+        """
+        now = (seq.next_out if next_out is None else next_out, seq.next_in)
         if now == self._saved:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -42,8 +42,9 @@ from ..core.rest_models import (
 from ..exceptions import HTTPStatusError
 from .client import RestClient
 
-__all__ = ["MAX_FUNDING_READS", "MarginReads", "basket_margins", "build_margin_reads",
-           "order_margins", "read_margin_inputs", "reconcile_account", "request_tickers"]
+__all__ = ["MAX_FUNDING_READS", "MarginReads", "StaticInputs", "basket_margins",
+           "build_margin_reads", "order_margins", "read_margin_inputs", "read_static_inputs",
+           "reconcile_account", "request_tickers"]
 
 
 MAX_FUNDING_READS = 20
@@ -78,14 +79,20 @@ class MarginReads:
                          tolerance=tolerance)
 
 
-async def read_margin_inputs(rest: RestClient, *, compute_available_balance: bool = False,
-                             funding_tickers: Iterable[str] = ()) -> MarginReads:
-    """Read everything once and build the model and the account snapshot.
+@dataclass(frozen=True, slots=True)
+class StaticInputs:
+    """The slow-moving reads of the model (§8.2), stamped with when they were sent."""
 
-    ``funding_tickers``: markets whose funding estimate to read too (one read each; the
-    funding preview of an order needs its market's).
-    """
-    static_ms = _now_ms()
+    params: RiskParameters
+    markets: list[MarginMarket]
+    fee_tiers: FeeTiers | None
+    notional_limit: NotionalRiskLimit | None
+    as_of_ms: int
+
+
+async def read_static_inputs(rest: RestClient) -> StaticInputs:
+    """Risk parameters, markets, fee tiers and the notional risk limit (four reads)."""
+    as_of_ms = _now_ms()
     params = await rest.get_risk_parameters()
     markets = await rest.list_markets()
     fee_tiers: FeeTiers | None
@@ -98,6 +105,17 @@ async def read_margin_inputs(rest: RestClient, *, compute_available_balance: boo
         limit = await rest.get_notional_risk_limit()
     except HTTPStatusError:  # the notional check is then skipped (tagged "unknown")
         limit = None
+    return StaticInputs(params, markets, fee_tiers, limit, as_of_ms)
+
+
+async def read_margin_inputs(rest: RestClient, *, compute_available_balance: bool = False,
+                             funding_tickers: Iterable[str] = ()) -> MarginReads:
+    """Read everything once and build the model and the account snapshot.
+
+    ``funding_tickers``: markets whose funding estimate to read too (one read each; the
+    funding preview of an order needs its market's).
+    """
+    static = await read_static_inputs(rest)
     sent = _now_ms()
     positions = await rest.get_positions()
     balance = await rest.get_balance(compute_available_balance=compute_available_balance)
@@ -111,9 +129,10 @@ async def read_margin_inputs(rest: RestClient, *, compute_available_balance: boo
             funding.append(TickerBody(market_ticker=ticker, funding_rate=FundingRate(
                 rate=est.funding_rate, next_funding_time_ms=est.next_funding_time_ms,
                 ts_ms=est.computed_time_ms)))
-    return build_margin_reads(params=params, markets=markets, fee_tiers=fee_tiers,
-                              notional_limit=limit, positions=positions, balance=balance,
-                              risk=risk, orders=orders, static_ms=static_ms, account_ms=sent,
+    return build_margin_reads(params=static.params, markets=static.markets,
+                              fee_tiers=static.fee_tiers, notional_limit=static.notional_limit,
+                              positions=positions, balance=balance, risk=risk, orders=orders,
+                              static_ms=static.as_of_ms, account_ms=sent,
                               orders_ms=orders_sent, now_ms=_now_ms(), funding=funding)
 
 
@@ -140,13 +159,15 @@ def build_margin_reads(*, params: RiskParameters, markets: list[MarginMarket],
 
 
 def request_tickers(orders: object) -> list[str]:
-    """The market tickers a request names (whatever else is wrong with it)."""
+    """The distinct market tickers a request names, first seen first, at most
+    :data:`MAX_FUNDING_READS` (whatever else is wrong with the request)."""
     if isinstance(orders, Mapping):
         orders = orders.get("orders")
     if not isinstance(orders, Sequence) or isinstance(orders, str | bytes):
         return []
-    return [o["ticker"] for o in orders
-            if isinstance(o, Mapping) and isinstance(o.get("ticker"), str)][:MAX_FUNDING_READS]
+    named = dict.fromkeys(o["ticker"] for o in orders
+                          if isinstance(o, Mapping) and isinstance(o.get("ticker"), str))
+    return list(named)[:MAX_FUNDING_READS]
 
 
 async def order_margins(rest: RestClient, orders: Sequence[object], *, subaccount: int = 0,

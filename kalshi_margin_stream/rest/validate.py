@@ -25,11 +25,13 @@ from ..core.rest_models import (
     Side,
     TimeInForce,
 )
+from ..core.rest_models.market import DEFAULT_TICK
 from ..exceptions import InvalidRequest
 
 __all__ = [
     "DEFAULT_TICK",
     "MAX_COUNT_PLACES",
+    "MAX_PRICE_DIGITS",
     "MAX_PRICE_PLACES",
     "check_amend",
     "check_count",
@@ -40,16 +42,12 @@ __all__ = [
     "plain",
 ]
 
-DEFAULT_TICK = Decimal("0.0001")
-"""UNCONFIRMED: the tick used when the market (and so its ``tick_size``) is not cached.
-
-Every crypto perp observed had ``tick_size "0.0001"`` (rest.md §3.1); the demo once
-served ``""``. With a cached market, its own ``tick_size`` wins.
-"""
 MAX_PRICE_PLACES = 4
 """Requests carry prices with at most 4 decimal places (rest.md §3.1)."""
 MAX_COUNT_PLACES = 2
 """Counts have at most 2 places (granularity 0.01, rest.md §3.1)."""
+MAX_PRICE_DIGITS = 12
+"""Digits before the point a price may have (a guard for the Decimal maths, not a rule)."""
 
 _SIDES: tuple[str, ...] = get_args(Side)
 _TIFS: tuple[str, ...] = get_args(TimeInForce)
@@ -108,6 +106,8 @@ def check_price(value: object, *, market: MarginMarket | None = None,
         raise InvalidRequest(
             f"{name} {value!r} has more than {MAX_PRICE_PLACES} decimal places")
     tick = (market.tick if market is not None else None) or DEFAULT_TICK
+    if price.adjusted() >= MAX_PRICE_DIGITS:  # else ``%`` below exceeds Decimal's precision
+        raise InvalidRequest(f"{name} {value!r} is too large")
     if price % tick != 0:
         where = f" of {market.ticker}" if market is not None else ""
         raise InvalidRequest(f"{name} {value!r} is not on the tick {tick}{where}")

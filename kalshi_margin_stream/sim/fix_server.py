@@ -599,8 +599,7 @@ class FixAcceptor:
     def _on_events(self, events: list[Event]) -> None:
         reports = self.reports.translate(events, self._fix_users())
         md = self.md.apply(events)
-        if not self.conns:
-            return
+        served: set[str] = set()  # origin keys with a live order-entry session
         for conn in list(self.conns):
             s = conn.session
             if s is None or not s.active:
@@ -613,8 +612,20 @@ class FixAcceptor:
                 continue
             if conn.kind is SessionKind.DC:
                 continue
+            if not conn.listener:
+                served.add(conn.key_id)
             for rep in reports:
                 if rep.user_id != conn.user_id:
                     continue
                 if conn.listener or self.reports.origin.get(rep.order_id) == conn.key_id:
                     conn.send(rep.report)
+        for rep in reports:
+            key = self.reports.origin.get(rep.order_id)
+            if key is not None and key not in served and key in self.rt_seq:
+                self._park(self.rt_seq[key], rep.report)
+
+    def _park(self, seq: SeqState, body: FixBody) -> None:
+        """KalshiRT keeps what a disconnected identity missed, for its ResendRequest after
+        it resumes (fix.md §5.1): numbered and stored as if sent."""
+        seq.sent[seq.next_out] = (body, utc_timestamp(self.state.wall_ms()))
+        seq.next_out += 1

@@ -32,6 +32,7 @@ __all__ = [
     "BadRequest",
     "Handler",
     "INTERNAL_ERROR_BODY",
+    "MAX_INTEGER_DIGITS",
     "RATE_LIMITED_BODY",
     "STATE_KEY",
     "PUBLIC_KEY",
@@ -120,6 +121,12 @@ def body_str(body: dict[str, Any], name: str, *, required: bool = False) -> str 
     return value
 
 
+MAX_INTEGER_DIGITS = 12
+"""[ASSUME] Digits before the point a request's decimal may have: larger values would
+overflow the engine's 28-digit Decimal maths (a 500, or a stored trigger no read can
+render), so they are refused as invalid_parameters."""
+
+
 def body_decimal(body: dict[str, Any], name: str, *, required: bool = False) -> Decimal | None:
     """A fixed-point string field (``"10"``, ``"8.0961"``); never quantized here."""
     value = body.get(name)
@@ -130,9 +137,12 @@ def body_decimal(body: dict[str, Any], name: str, *, required: bool = False) -> 
     if not isinstance(value, str):
         raise invalid_parameters(f"{name} must be a fixed-point decimal string")
     try:
-        return to_decimal(value)
+        number = to_decimal(value)
     except ValueError:
         raise invalid_parameters(f"{name}: not a decimal number") from None
+    if number.adjusted() >= MAX_INTEGER_DIGITS:
+        raise invalid_parameters(f"{name}: too large")
+    return number
 
 
 def body_int(body: dict[str, Any], name: str, *, required: bool = False) -> int | None:

@@ -26,8 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..core.margin.calculator import MarginCalculator, Mode
 from ..core.margin.model import MarginModel
 from ..core.margin.reconcile import ReconReport, Tolerance, reconcile
-from ..core.rest_models import FeeTiers, NotionalRiskLimit
-from ..exceptions import HTTPStatusError
+from ..rest.margins import read_static_inputs
 
 if TYPE_CHECKING:
     from .client import Client
@@ -55,23 +54,11 @@ class LiveMargins:
         """The static inputs, read now if never read, stale, or ``refresh``."""
         async with self._lock:
             if self._model is None or refresh or time.monotonic() - self._loaded > REFRESH_S:
-                rest = self._client.rest
-                stamp = _now_ms()
-                params = await rest.get_risk_parameters()
-                markets = await rest.list_markets()
-                fee_tiers: FeeTiers | None
-                limit: NotionalRiskLimit | None
-                try:
-                    fee_tiers = await rest.get_fee_tiers()
-                except HTTPStatusError:
-                    fee_tiers = None
-                try:
-                    limit = await rest.get_notional_risk_limit()
-                except HTTPStatusError:
-                    limit = None
+                static = await read_static_inputs(self._client.rest)
                 self._model = MarginModel.from_exchange(
-                    risk_parameters=params, markets=markets, fee_tiers=fee_tiers,
-                    notional_limit=limit, as_of_ms=stamp)
+                    risk_parameters=static.params, markets=static.markets,
+                    fee_tiers=static.fee_tiers, notional_limit=static.notional_limit,
+                    as_of_ms=static.as_of_ms)
                 self._loaded = time.monotonic()
             return self._model
 

@@ -165,6 +165,21 @@ def test_bad_orders_get_a_clear_error_each_and_the_others_still_compute(
     assert good["ok"] is True and "error" not in good
 
 
+def test_huge_counts_and_prices_are_a_clear_error_never_a_decimal_exception() -> None:
+    """A count of 10^23 used to end in decimal.InvalidOperation from the MM quantize."""
+    results = calc().basket_margins([order(count="99999999999999999999999"),
+                                     order(side="ask", price="99999999999999999999.9999")])
+    assert results["ok"] is False
+    assert [o["error"]["code"] for o in results["orders"]] == ["invalid_count",
+                                                               "invalid_price"]
+    assert "above 1,000,000,000" in results["orders"][0]["error"]["message"]
+    at_limit = calc().basket_margins([order(count="1000000000"), order(count="1000000000"),
+                                      order(side="ask", count="1000000000",
+                                            price="1000000000")])
+    assert all("error" not in o for o in at_limit["orders"])  # computed, however refused
+    assert D(at_limit["final"]["total"]) > 0
+
+
 def test_an_off_tick_price_is_refused() -> None:
     c = demo_reads()
     market = c.model.markets[T]

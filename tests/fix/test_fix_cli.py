@@ -7,7 +7,15 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
 from kalshi_margin_stream.cli.main import main
+from kalshi_margin_stream.core.auth import Credentials
+from kalshi_margin_stream.exceptions import InvalidRequest
+from kalshi_margin_stream.fix import FixClient
+from kalshi_margin_stream.fix.client import check_price
+from kalshi_margin_stream.sim.server import write_private_key
 from kalshi_margin_stream.testing import MARKETS, running_simulator
 
 ROOT = Path(__file__).parent.parent.parent
@@ -49,3 +57,65 @@ async def test_cli_order_new_and_replay(tmp_path: Path) -> None:
 def test_cli_bad_arguments_exit_2(capsys: object) -> None:
     assert main(["fix", "--key-id", "k", "order", "new"]) == 2
     assert main(["fix", "--key-id", "k", "--private-key", "/nonexistent.pem", "md", "X"]) == 2
+
+
+def test_cli_bad_numbers_exit_2_before_connecting(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A price like 1e400 once ended in a decimal.InvalidOperation traceback (status 1)."""
+    key = write_private_key(Credentials("k", ed25519.Ed25519PrivateKey.generate()),
+                            tmp_path / "k.pem")
+    base = ["fix", "--key-id", "k", "--private-key", str(key), "--fix-host", "127.0.0.1",
+            "--fix-port", "9", "--plain"]  # port 9: nothing listens; never reached
+    new = ["order", "new", "--ticker", "KXBTCPERP", "--side", "bid"]
+    for price, count in [("1e400", "1"), ("5.00001", "1"), ("5", "1.5"), ("5", "-1"),
+                         ("nan", "1")]:
+        assert main([*base, *new, "--count", count, "--price", price]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("fix: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert main([*base, "--wait", "-1", "order", "mass-cancel"]) == 2
+    assert "--wait" in capsys.readouterr().err
+    for when in ("9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+01:00"):
+        assert main([*base, *new, "--count", "1", "--price", "5", "--tif", "gtd",
+                     "--expire-time", when]) == 2
+        assert "out of range" in capsys.readouterr().err
+    assert main([*base, "md", "KXBTCPERP", " "]) == 2
+    assert "non-empty symbols" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text("garbage")
+    for store in (tmp_path / "bad.json", tmp_path):
+        assert main([*base, "--session", "rt", "--store", str(store), "order",
+                     "mass-cancel"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("fix: ") and "sequence store" in err and err.count("\n") == 1
+    with pytest.raises(InvalidRequest):
+        check_price("1e400")
+
+
+async def test_sim_cli_serves_fix_for_the_fix_cli() -> None:
+    """``sim --fix`` prints fix_port; ``fix --plain`` trades against it (by hand, too)."""
+    sim = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "kalshi_margin_stream", "sim", "--fix", "--rate", "0",
+        "--markets", "KXBTCPERP", stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    try:
+        assert sim.stdout is not None
+        info = json.loads(await asyncio.wait_for(sim.stdout.readline(), 60))
+        code, out, err = await run(
+            sys.executable, "-m", "kalshi_margin_stream", "fix", "--key-id", info["key_id"],
+            "--private-key", info["private_key_path"], "--fix-host", "127.0.0.1",
+            "--fix-port", str(info["fix_port"]), "--plain", "order", "mass-cancel")
+        assert code == 0, err
+        assert json.loads(out)["35"] == "r"  # OrderMassCancelReport
+    finally:
+        sim.terminate()
+        await asyncio.wait_for(sim.communicate(), 30)
+
+
+def test_a_bad_side_is_an_invalid_request_on_every_order_call() -> None:
+    """amend/cancel once raised KeyError for a side the type hints do not allow."""
+    creds = Credentials("k", ed25519.Ed25519PrivateKey.generate())
+    fix = FixClient(creds, host="127.0.0.1", port=9, tls=False)  # never started
+    for call in (lambda: fix.new_order("KXBTCPERP", "long", 1, "1"),  # type: ignore[arg-type]
+                 lambda: fix.amend("c", "KXBTCPERP", "long", 1, "1"),  # type: ignore[arg-type]
+                 lambda: fix.cancel("c", "KXBTCPERP", "long")):  # type: ignore[arg-type]
+        with pytest.raises(InvalidRequest, match="side"):
+            call()

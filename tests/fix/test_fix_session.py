@@ -26,6 +26,7 @@ from kalshi_margin_stream.core.fix import (
     Rejected,
     Role,
     SeqState,
+    SequenceReset,
     SessionConfig,
     SessionKind,
     SessionState,
@@ -262,3 +263,64 @@ def test_any_garbled_stream_leaves_the_session_alive_and_typed(
                               LoggedOut, PeerReject)) for e in events)
     if not damage:
         assert pair.client.active and len(pair.app(events)) == 4
+
+
+def test_rt_resume_with_both_sides_behind_converges() -> None:
+    """Both ends ask for a resend at logon; each must answer the other's early request.
+
+    Found by hand: a client resuming from a store met a simulator that was also behind,
+    and both dropped the other's ResendRequest as "after the gap": the session hung.
+    """
+    pair = Pair(SessionKind.RT, reset=False, client_seq=SeqState(next_out=10, next_in=1),
+                server_seq=SeqState(next_out=14, next_in=6))
+    pair.connect()
+    assert pair.client.active and pair.server.active
+    assert pair.client.seq.next_in == pair.server.seq.next_out
+    assert pair.server.seq.next_in == pair.client.seq.next_out
+    assert pair.client.counters["gap_fills"] >= 1 and pair.server.counters["gap_fills"] >= 1
+    pair.server.send(er(5), pair.now)
+    pair.pump()
+    assert [r.cl_ord_id for r in pair.app(pair.client_events)] == ["c5"]
+
+
+def test_an_unanswered_resend_request_ends_the_connection_for_a_retry() -> None:
+    pair = Pair(SessionKind.RT)
+    pair.connect()
+    pair.server.drop_next_outbound = 1
+    pair.server.send(er(1), pair.now)
+    pair.server.send(er(2), pair.now)
+    for data in pair.server.data_to_send():
+        pair.client.receive_data(data, pair.now)
+    assert b"\x0135=2\x01" in b"".join(pair.client.data_to_send())  # lost on the way
+    for _ in range(4):  # the peer stays alive (heartbeats) but never resends
+        pair.now += 8_000
+        pair.server.tick(pair.now)
+        for data in pair.server.data_to_send():
+            pair.client.receive_data(data, pair.now)
+        pair.client.tick(pair.now)
+    events = pair.client.events_received()
+    disc = [e for e in events if isinstance(e, Disconnect)]
+    assert disc and disc[0].retry and "ResendRequest" in disc[0].reason
+    assert pair.app(events) == []  # c2 came early and was dropped: nothing out of order
+
+
+def test_a_sequence_reset_that_lowers_the_expected_seq_is_rejected() -> None:
+    pair = Pair(SessionKind.RT)
+    pair.connect()
+    for _ in range(3):
+        pair.server.send(er(0), pair.now)
+    pair.pump()
+    expected = pair.client.seq.next_in
+    lower = encode(Header(sender_comp_id="KalshiRT", target_comp_id=KEY,
+                          msg_seq_num=expected, sending_time="20261016-14:03:05.118"),
+                   SequenceReset(gap_fill=False, new_seq_no=2))
+    pair.client.receive_data(lower, pair.now)
+    assert pair.client.seq.next_in == expected  # not moved back
+    out = b"".join(pair.client.data_to_send())
+    assert b"\x0135=3\x01" in out and b"\x01371=36\x01" in out and b"attempt to lower" in out
+    assert pair.client.active
+    higher = encode(Header(sender_comp_id="KalshiRT", target_comp_id=KEY,
+                           msg_seq_num=expected, sending_time="20261016-14:03:05.118"),
+                    SequenceReset(gap_fill=False, new_seq_no=expected + 5))
+    pair.client.receive_data(higher, pair.now)
+    assert pair.client.seq.next_in == expected + 5

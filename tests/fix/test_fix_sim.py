@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,11 +22,12 @@ from kalshi_margin_stream.core.fix import (
     OrderGroupResponse,
     OrderMassCancelReport,
     Reject,
+    SeqState,
     SessionKind,
     frame,
     utc_timestamp,
 )
-from kalshi_margin_stream.exceptions import AuthError, ConnectError, InvalidRequest
+from kalshi_margin_stream.exceptions import AuthError, ConnectError, InvalidRequest, ProtocolError
 from kalshi_margin_stream.fix import FixClient, FixReplayRejected, SeqStore
 from kalshi_margin_stream.sim.server import Simulator
 from kalshi_margin_stream.stream.subscriptions import Fills, Orders
@@ -225,6 +227,10 @@ async def test_listener_and_drop_copy_replay() -> None:
             assert [r.exec_type for r in reports] == ["0", "4"]
             assert reports[0].exec_id == got.exec_id
             assert await dc.replay("0;0", since_ms=10**13) == []
+        async with fix_for(sim, SessionKind.DC, history=2) as small:
+            with pytest.raises(ProtocolError, match="replay larger than the history"):
+                await small.replay("0;0")  # 2 reports + U2 do not fit: no partial answer
+        async with fix_for(sim, SessionKind.DC) as dc:
             assert sim.fix is not None
             sim.fix.replay_allowed = False
             with pytest.raises(FixReplayRejected) as info:
@@ -302,3 +308,160 @@ async def test_a_stalled_gateway_is_detected_by_heartbeats_and_the_client_reconn
             await eventually(lambda: fix.stats["logons"] >= 2, timeout=15)
             cl = fix.new_order(MARKETS[0], "bid", 1, far_bid(sim, MARKETS[0]))
             await fix.expect(er(lambda r: r.cl_ord_id == cl))
+
+
+async def test_unread_messages_stay_bounded_and_an_overrun_reader_is_told() -> None:
+    """Nobody iterating ``messages()`` used to grow an unbounded queue (an MD session
+    read only through ``books`` kept every update forever)."""
+    async with running_simulator(markets=MARKETS, rate=0, fix=True, fix_tls=False) as sim:
+        async with fix_for(sim, SessionKind.MD, history=8) as md:
+            md.subscribe(MARKETS)
+            await eventually(lambda: md.received >= len(MARKETS))
+            first = md.received
+            got = []
+            async for msg in md.messages():  # within the window: every one, in order, once
+                got.append(msg.seq)
+                if len(got) == first:
+                    break
+            assert got == sorted(got) and len(set(got)) == first
+
+            def overrun() -> bool:  # flow until 20 more updates arrived, none read
+                sim.step_flow(5)
+                return md.received >= first + 20
+
+            await eventually(overrun, timeout=20)
+            assert len(md.recent) == 8  # all that is kept
+            with pytest.raises(ProtocolError, match="went past unread"):
+                async for _ in md.messages():
+                    pass
+            later = []
+            async for msg in md.messages():  # goes on from the oldest still held
+                later.append(msg.seq)
+                if len(later) == 8:
+                    break
+            assert later == sorted(later) and later[0] > got[-1]
+
+
+async def test_a_gateway_that_stops_reading_is_dropped_and_redialled() -> None:
+    """``writer.drain()`` once waited forever on a peer that took no more bytes."""
+    from kalshi_margin_stream.core.fix import (
+        FixSession,
+        LogonReceived,
+        NewOrderSingle,
+        Role,
+        SessionConfig,
+    )
+
+    logons = 0
+    stop = asyncio.Event()
+    handlers: set[asyncio.Task[None]] = set()
+
+    async def gateway(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal logons
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.add(task)
+        s = FixSession(SessionConfig(kind=SessionKind.NR, comp_id="KalshiNR"),
+                       role=Role.ACCEPTOR)
+        now = utc_ms()
+        s.connection_made(now)
+        try:
+            while not s.active:
+                data = await reader.read(65536)
+                if not data:
+                    return
+                s.receive_data(data, now)
+                for ev in s.events_received():
+                    if isinstance(ev, LogonReceived):
+                        s.accept_logon(now, ev.message)
+                for out in s.data_to_send():
+                    writer.write(out)
+            logons += 1
+            await stop.wait()  # logged on, then never reads again
+        finally:
+            writer.transport.abort()
+            handlers.discard(task)
+
+    server = await asyncio.start_server(gateway, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    creds = Credentials("k", ed25519.Ed25519PrivateKey.generate())
+    try:
+        async with FixClient(creds, host="127.0.0.1", port=port, tls=False, heartbeat_s=1,
+                             backoff=Backoff(0.02, 0.1)) as fix:
+            fix.send(NewOrderSingle(  # ~16 MB: more than the socket buffers take
+                cl_ord_id="big", order_qty=Decimal(1), price=Decimal(1), side="1",
+                symbol="X" * 16_000_000, time_in_force="1"))
+            await eventually(lambda: fix.stats["reconnects"] >= 1 and logons >= 2,
+                             timeout=30)
+    finally:
+        stop.set()
+        server.close()
+        await asyncio.gather(*handlers, return_exceptions=True)
+        await server.wait_closed()
+
+
+def utc_ms() -> int:
+    import time
+    return time.time_ns() // 1_000_000
+
+
+async def test_rt_reports_missed_while_disconnected_are_resent_on_resume(
+        tmp_path: Path) -> None:
+    """fix.md §5.1: RT messages missed while disconnected can be requested after
+    reconnecting. The simulator used to drop them (a fill or cancel never reached FIX)."""
+    from kalshi_margin_stream.rest import RestClient
+
+    store = tmp_path / "rt.json"
+    async with running_simulator(markets=MARKETS, rate=0, fix=True, fix_tls=False) as sim:
+        assert sim.credentials is not None
+        async with fix_for(sim, SessionKind.RT, store=SeqStore(store)) as fix:
+            cl = fix.new_order(MARKETS[0], "bid", 1, far_bid(sim, MARKETS[0]))
+            new = (await fix.expect(er(lambda r: r.cl_ord_id == cl))).body
+        async with RestClient(sim.credentials, base_url=sim.rest_url) as rest:
+            await rest.cancel_order(new.order_id)  # while the RT identity is away
+        async with fix_for(sim, SessionKind.RT, store=SeqStore(store)) as fix2:
+            gone = await fix2.expect(er(lambda r: r.order_id == new.order_id
+                                        and r.exec_type == "4"))
+            assert gone.header.poss_dup is True  # a resend, not a new message
+            cl2 = fix2.new_order(MARKETS[0], "bid", 1, far_bid(sim, MARKETS[0]))
+            await fix2.expect(er(lambda r: r.cl_ord_id == cl2))
+            cancels = [m for m in fix2.recent if isinstance(m.body, ExecutionReport)
+                       and m.body.order_id == new.order_id]
+            assert len(cancels) == 1  # once
+
+
+class CountingStore(SeqStore):
+    """A SeqStore that counts its file writes."""
+
+    writes = 0
+
+    def save(self, seq: Any, *, next_out: int | None = None) -> None:
+        before = self._saved
+        super().save(seq, next_out=next_out)
+        if self._saved != before:
+            CountingStore.writes += 1
+
+
+async def test_rt_store_reserves_numbers_instead_of_an_fsync_per_message(
+        tmp_path: Path) -> None:
+    """Every RT send used to fsync the store on the event loop (~5 ms each here)."""
+    from kalshi_margin_stream.fix.store import SEQ_RESERVE
+
+    store = tmp_path / "rt.json"
+    CountingStore.writes = 0
+    async with running_simulator(markets=MARKETS, rate=0, fix=True, fix_tls=False) as sim:
+        async with fix_for(sim, SessionKind.RT, store=CountingStore(store)) as fix:
+            price = far_bid(sim, MARKETS[0])
+            cls = [fix.new_order(MARKETS[0], "bid", 1, price) for _ in range(200)]
+            await fix.expect(er(lambda r: r.cl_ord_id == cls[-1]), timeout=30)
+            sent = fix.seq.next_out
+            on_disk = SeqStore(store).load()  # what a crash right now would leave
+            assert on_disk.next_out >= sent  # ahead of every number that left
+            assert on_disk.next_out <= sent + SEQ_RESERVE
+            assert CountingStore.writes <= 10  # not one per message (200 sends)
+            crashed = SeqState(next_out=on_disk.next_out, next_in=on_disk.next_in)
+        assert SeqStore(store).load().next_out == fix.seq.next_out  # a clean close: exact
+        SeqStore(store).save(crashed)  # as if the process had died before closing
+        async with fix_for(sim, SessionKind.RT, store=SeqStore(store)) as again:
+            cl = again.new_order(MARKETS[0], "bid", 1, price)  # the gap was gap-filled
+            await again.expect(er(lambda r: r.cl_ord_id == cl and r.exec_type == "0"))

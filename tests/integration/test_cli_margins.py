@@ -141,3 +141,22 @@ def without_times(value: object) -> object:
     if isinstance(value, list):
         return [without_times(v) for v in value]
     return value
+
+
+def test_a_closed_stdout_is_quiet(tmp_path: Path) -> None:
+    """``margins ... | head -1``: the reader has gone; no traceback, no error line."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first byte
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "kalshi_margin_stream", "margins", "orders",
+             write(tmp_path, BASKET), "--sim"],
+            stdout=write_end, stderr=subprocess.PIPE, timeout=120, check=False)
+    finally:
+        os.close(write_end)
+    assert done.stderr.decode() == ""
+    assert done.returncode == 0

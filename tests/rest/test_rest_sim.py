@@ -358,3 +358,30 @@ async def test_lost_exit_trigger_answers_are_neither_doubled_nor_lost(env: Env) 
     await rest.delete_cross_exit_trigger(TICKER, trig.id)
     assert env.seen[delete] == 1            # confirmed gone by a lookup, not resent
     assert sim.exchange.exit_trigger(sim.user_id, trig.id).status_reason == "user_canceled"
+
+
+async def test_huge_decimals_are_a_400_and_never_poison_the_triggers(env: Env) -> None:
+    """A 29-digit stop price was stored, then every read of the position's triggers 500ed."""
+    rest, sim = env.rest, env.sim
+    book = await rest.get_orderbook(TICKER, depth=1)
+    await rest.create_order(TICKER, "bid", 2, book.sorted_asks()[0][0],
+                            time_in_force="immediate_or_cancel")
+    assert sim.credentials is not None
+
+    async def raw(method: str, path: str, body: dict[str, object]) -> int:
+        url = sim.rest_url + path
+        headers = sim.credentials.headers(method, url, time.time_ns() // 1_000_000)
+        async with aiohttp.ClientSession() as session, session.request(
+                method, url, headers=headers, json=body) as resp:
+            return resp.status
+
+    trigger = f"/margin/cross/positions/{TICKER}/exit_trigger"
+    for body in ({"stop_loss_price": "99999999999999999999999999999.9999"},
+                 {"stop_loss_price": "1e400"},
+                 {"kind": "trailing", "trail_amount": "99999999999999999999999999"}):
+        assert await raw("PUT", trigger, body) == 400
+    assert await rest.get_cross_exit_triggers(TICKER) == []
+    assert await raw("POST", "/margin/orders", {
+        "ticker": TICKER, "side": "bid", "count": "1", "price": "1e400",
+        "client_order_id": "huge-1", "time_in_force": "good_till_canceled",
+        "self_trade_prevention_type": "taker_at_cross"}) == 400

@@ -67,6 +67,13 @@ def test_bad_price(price: object) -> None:
         check_price(price)
 
 
+@pytest.mark.parametrize("price", ["1e400", "1000000000000", "99999999999999999999.9999"])
+def test_a_huge_price_is_an_invalid_request_not_a_decimal_error(price: str) -> None:
+    with pytest.raises(InvalidRequest, match="too large"):
+        check_price(price)
+    assert check_price("999999999999.9999") == Decimal("999999999999.9999")
+
+
 def test_tick_from_market_or_default() -> None:
     assert DEFAULT_TICK == Decimal("0.0001")
     assert check_price("8.05", market=FRACTIONAL) == Decimal("8.05")

@@ -16,7 +16,9 @@ session can resume after a reconnect (and, through a store file, after a restart
 * inbound seq == expected: processed; lower without PossDup (43=Y): fatal (Logout
   and :class:`Disconnect`); lower with PossDup: a duplicate, ignored;
 * higher on **RT**: one ResendRequest ``7=expected|16=0`` (through the latest) and
-  the early message is dropped; the peer's resend brings it back in order. On
+  the early message is dropped; the peer's resend brings it back in order (an early
+  ResendRequest is answered first, so two sides both behind cannot deadlock; a resend
+  with no progress for one HeartBtInt ends the connection, retryable). On
   NR/DC/MD a gap cannot be repaired in-session: Logout, then :class:`Disconnect`
   (the shell reconnects with 141=Y and reconciles).
 * an inbound ResendRequest is answered from our own store: application messages
@@ -27,6 +29,10 @@ Garbled framing (BodyLength/CheckSum) is dropped without consuming a sequence
 number (FIX's rule), so on RT the next message shows the gap and the resend repairs
 it. A well-framed message with a bad field is answered with Reject (35=3) and does
 consume its number. The session survives both.
+
+One class of ~650 lines on purpose: the sequence rules, resend answers and timers
+read and move the same few counters, and FIX's rules are easiest to check against
+fix.md §5 when they sit in one place (the events and config are small types above).
 """
 
 from __future__ import annotations
@@ -266,6 +272,7 @@ class FixSession:
         self._state_since_ms = 0
         self._test_req: tuple[str, int] | None = None
         self._resend_asked_for: int | None = None
+        self._resend_since_ms = 0
         self.drop_next_outbound = 0
         """Test/simulator fault knob: encode and count, but do not send, the next N."""
         self.counters = {"sent": 0, "received": 0, "garbled": 0, "rejected": 0,
@@ -381,6 +388,12 @@ class FixSession:
             return
         if self.state is not SessionState.ACTIVE:
             return
+        if self._resend_asked_for is not None and now_ms - self._resend_since_ms >= hb:
+            # every later message waits on the replay: a silent peer must not stall us
+            text = "ResendRequest not answered within one heartbeat interval"
+            self._emit(self._header(now_ms), Logout(text=text), now_ms)
+            self._close(text, retry=True)
+            return
         if now_ms - self._last_sent_ms >= hb:
             self._emit(self._header(now_ms), Heartbeat(), now_ms)
         silent = now_ms - self._last_recv_ms
@@ -460,9 +473,15 @@ class FixSession:
             self._handle_logon_answer(message, now_ms)
             return
         if isinstance(body, SequenceReset) and not body.gap_fill:
-            # Reset mode: the peer moves our expectation, whatever the seq says.
-            if body.new_seq_no > self.seq.next_in:
-                self.seq.next_in = body.new_seq_no
+            # Reset mode: the peer moves our expectation, whatever the seq says -- but
+            # never backwards (FIX: Reject "attempt to lower sequence number").
+            if body.new_seq_no < self.seq.next_in:
+                self.reject(now_ms, seq, reason=RejectReason.INCORRECT_VALUE,
+                            text=f"attempt to lower sequence number, invalid value "
+                                 f"NewSeqNo(36)={body.new_seq_no}",
+                            ref_msg_type="4", ref_tag=36)
+                return
+            self.seq.next_in = body.new_seq_no
             self._resend_asked_for = None
             return
         expected = self.seq.next_in
@@ -470,6 +489,10 @@ class FixSession:
             if isinstance(body, Logout):
                 self._handle_logout(body, now_ms)
                 return
+            if isinstance(body, ResendRequest):
+                # Answered at once, early or not (FIX's rule): when both sides are behind
+                # (an RT resume), each would otherwise drop the other's request forever.
+                self._answer_resend(body, now_ms)
             self._gap(seq, now_ms)
             return
         if seq < expected:
@@ -480,8 +503,10 @@ class FixSession:
             self._close(text, retry=True)
             return
         self.seq.next_in = seq + 1
-        if self._resend_asked_for is not None and seq >= self._resend_asked_for:
-            self._resend_asked_for = None
+        if self._resend_asked_for is not None:
+            self._resend_since_ms = now_ms  # the replay is moving
+            if seq >= self._resend_asked_for:
+                self._resend_asked_for = None
         self._dispatch(message, now_ms)
 
     def _handle_logon_answer(self, message: FixMessage, now_ms: int) -> None:
@@ -559,6 +584,7 @@ class FixSession:
 
     def _ask_resend(self, begin: int, received: int, now_ms: int) -> None:
         self._resend_asked_for = received
+        self._resend_since_ms = now_ms
         self.counters["resend_requests"] += 1
         self._emit(self._header(now_ms), ResendRequest(begin_seq_no=begin, end_seq_no=0), now_ms)
 

@@ -36,28 +36,38 @@ strings, counts as 2-place strings). Choices, each in one named place:
 * bad input never raises from the per-order calls: each bad order gets
   ``ok: false`` and an ``error`` ``{code, message}``; a basket with a bad order
   reports which and computes no totals (never a partial result).
+
+The order input (fields, limits, typed errors) is :mod:`.order_input`. This module
+stays long on purpose: orders, baskets, the sequential walk, account figures and
+the liquidation price all run through the one copy-on-write :class:`~.whatif.Scenario`
+and the same checks, so splitting them would split one model of the account.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from ...exceptions import InvalidRequest
-from ..messages import Side
 from ..numbers import ZERO, fmt_count
 from .account import MARGIN_MARK_ORDER
 from .formulas import MONEY, RateCurve, fee, funding_estimate, notional_usage, placement_fits
 from .model import Confidence, MarginModel, MarketModel
+from .order_input import (
+    MAX_COUNT,
+    MAX_PRICE,
+    OrderInputError,
+    OrderRequest,
+    parse_order,
+)
 from .orders import OrderView
 from .snapshot import MarginSnapshot, MarketView
 from .whatif import NO_FIGURES, Holding, Pricer, Scenario
 
-__all__ = ["BAND_FRACTION", "BAND_TICKS", "MARK_SOURCES", "MAX_ORDERS", "MarginCalculator",
-           "OrderInputError", "OrderRequest", "evaluate_request", "parse_order"]
+__all__ = ["BAND_FRACTION", "BAND_TICKS", "MARK_SOURCES", "MAX_COUNT", "MAX_ORDERS", "MAX_PRICE",
+           "MarginCalculator", "OrderInputError", "OrderRequest", "evaluate_request", "parse_order"]
 
 MARK_SOURCES: Mapping[str, tuple[str, ...]] = {
     "auto": MARGIN_MARK_ORDER,
@@ -77,106 +87,7 @@ PLACEMENT_FEE_LIQUIDITY = "taker"
 """The placement check covers the taker fee whatever the liquidity ([ASSUME], as the sim)."""
 MAX_ORDERS = 10_000
 """Largest request (a guard against an accidental huge file, not an exchange rule)."""
-TIFS = ("good_till_canceled", "immediate_or_cancel", "fill_or_kill")
-_COUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
-_PRICE = re.compile(r"[0-9]+(\.[0-9]{1,4})?")
-_ORDER_KEYS = frozenset({"ticker", "side", "count", "price", "time_in_force", "post_only",
-                         "reduce_only", "client_order_id", "self_trade_prevention_type",
-                         "order_group_id", "expiration_time", "market_version", "subaccount"})
 Mode = Literal["full", "compact"]
-
-
-class OrderInputError(InvalidRequest):
-    """One order of a request is malformed; ``code`` names the problem."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class OrderRequest:
-    """One hypothetical order (the fields of ``POST /margin/orders`` that matter)."""
-
-    ticker: str
-    side: Side
-    count: Decimal
-    price: Decimal
-    time_in_force: str = "good_till_canceled"
-    post_only: bool = False
-    reduce_only: bool = False
-
-    @property
-    def sign(self) -> int:
-        return 1 if self.side == "bid" else -1
-
-
-def _exact(value: object, pattern: re.Pattern[str], what: str, places: int) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise OrderInputError(f"invalid_{what}", f"{what} must be a decimal string like "
-                              f"\"{'10' if what == 'count' else '6.3600'}\", not "
-                              f"{type(value).__name__} {value!r}")
-    text = value if isinstance(value, str) else str(value)
-    if not pattern.fullmatch(text.strip()):
-        raise OrderInputError(f"invalid_{what}", f"{what} {text!r} is not a plain decimal with at "
-                              f"most {places} places (no sign, no exponent)")
-    number = Decimal(text.strip())
-    if number <= 0:
-        raise OrderInputError(f"invalid_{what}", f"{what} must be positive, got {text!r}")
-    return number
-
-
-def _flag(raw: Mapping[str, Any], key: str) -> bool:
-    value = raw.get(key, False)
-    if not isinstance(value, bool):
-        raise OrderInputError("invalid_flag", f"{key} must be true or false, got {value!r}")
-    return value
-
-
-def parse_order(raw: object, model: MarginModel) -> OrderRequest:
-    """Validate one order (a §8.5 dict or an :class:`OrderRequest`).
-
-    Raises:
-        OrderInputError: unknown ticker, bad side, count or price (exponent notation,
-            negative, zero, too many places, fractional where not enabled, off-tick),
-            bad time in force or flag, reduce-only GTC, or unknown fields.
-    """
-    if isinstance(raw, OrderRequest):
-        raw = {"ticker": raw.ticker, "side": raw.side, "count": raw.count, "price": raw.price,
-               "time_in_force": raw.time_in_force, "post_only": raw.post_only,
-               "reduce_only": raw.reduce_only}
-    if not isinstance(raw, Mapping):
-        raise OrderInputError("invalid_order", f"an order must be an object, got {raw!r}")
-    unknown = sorted(str(k) for k in raw if k not in _ORDER_KEYS)
-    if unknown:
-        raise OrderInputError("unknown_field", f"unknown order field(s): {', '.join(unknown)}")
-    ticker = raw.get("ticker")
-    if not isinstance(ticker, str) or not ticker:
-        raise OrderInputError("invalid_ticker", f"ticker must be a market ticker, got {ticker!r}")
-    market = model.markets.get(ticker)
-    if market is None:
-        raise OrderInputError("unknown_ticker", f"unknown market {ticker!r}")
-    side = raw.get("side")
-    if side not in ("bid", "ask"):
-        raise OrderInputError("invalid_side", f"side must be \"bid\" or \"ask\", got {side!r}")
-    count = _exact(raw.get("count"), _COUNT, "count", 2)
-    if not market.fractional and count != count.to_integral_value():
-        raise OrderInputError("invalid_count",
-                              f"count {count} is fractional but {ticker} trades whole contracts")
-    price = _exact(raw.get("price"), _PRICE, "price", 4)
-    if price % market.tick != 0:
-        raise OrderInputError("off_tick", f"price {price} is not a multiple of the tick "
-                              f"{market.tick} of {ticker}")
-    tif = raw.get("time_in_force", "good_till_canceled")
-    if tif not in TIFS:
-        raise OrderInputError("invalid_time_in_force",
-                              f"time_in_force must be one of {', '.join(TIFS)}, got {tif!r}")
-    post_only, reduce_only = _flag(raw, "post_only"), _flag(raw, "reduce_only")
-    if reduce_only and tif == "good_till_canceled":
-        raise OrderInputError("reduce_only_tif", "reduce_only needs time_in_force "
-                              "immediate_or_cancel or fill_or_kill (the exchange refuses GTC)")
-    return OrderRequest(ticker, side, count, price, str(tif), post_only, reduce_only)
 
 
 def _m(x: Decimal) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
+from ..rest_models.market import DEFAULT_TICK
 from .formulas import DEFAULT_IM_MULTIPLIER, RateCurve, market_curve
 from .snapshot import frozen_map
 
@@ -36,8 +37,6 @@ __all__ = ["DEFAULT_MAKER_RATE", "DEFAULT_TAKER_RATE", "DEFAULT_TICK", "Confiden
 
 Confidence = Literal["spec", "inferred", "observed", "assumed", "unknown"]
 
-DEFAULT_TICK = Decimal("0.0001")
-"""Perps tick when a market sends an empty ``tick_size`` (the demo once did; §1)."""
 DEFAULT_MAKER_RATE = Decimal("0.0005")
 DEFAULT_TAKER_RATE = Decimal("0.0012")
 """Fee rates used until ``/margin/fee_tiers`` is read (demo 2026-06-12, §2.5)."""

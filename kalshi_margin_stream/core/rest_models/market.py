@@ -11,6 +11,7 @@ from .common import (
 )
 
 __all__ = [
+    "DEFAULT_TICK",
     "AccountLimits",
     "ApiUsageLevelGrant",
     "BidAskOHLC",
@@ -31,6 +32,13 @@ __all__ = [
     "Trade",
     "TradesResponse",
 ]
+
+DEFAULT_TICK = Decimal("0.0001")
+"""UNCONFIRMED: the tick used when a market's ``tick_size`` is unknown or empty.
+
+Every crypto perp observed had ``tick_size "0.0001"`` (rest.md §3.1); the demo once
+served ``""``. With a cached market, its own ``tick_size`` wins.
+"""
 
 # --- exchange and account (§6.1) -------------------------------------------
 
