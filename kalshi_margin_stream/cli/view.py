@@ -43,15 +43,18 @@ class BookView:
         self.title = title
         self.started = time.monotonic()
         self.final: dict[str, Any] | None = None
+        self.stale_markers = 0
 
     # --- input ------------------------------------------------------------------
 
     def on_item(self, channel: str, item: Any) -> None:
-        self.updates[channel] = self.updates.get(channel, 0) + 1
-        if isinstance(item, Stale):
+        if isinstance(item, Stale):  # a marker, not an update: counted by the statistics
+            self.stale_markers += 1
             missed = f", {item.missed} missed" if item.missed else ""
             self.note(f"{channel}: stale ({item.reason}{missed}); fresh data follows")
-        elif isinstance(item, Trade):
+            return
+        self.updates[channel] = self.updates.get(channel, 0) + 1
+        if isinstance(item, Trade):
             self.tape.appendleft(item)
         elif isinstance(item, Ticker):
             self.tickers[item.msg.market_ticker] = item
@@ -79,6 +82,7 @@ class BookView:
                 "core_p50_us": s.processing_us.p50_us, "core_p99_us": s.processing_us.p99_us,
                 "latency_p50_ms": s.exchange_to_receive_us.p50_us / 1000,
                 "latency_p99_ms": s.exchange_to_receive_us.p99_us / 1000,
+                "stale_markers": self.stale_markers,
                 "updates": dict(sorted(self.updates.items()))}
 
     def market_row(self, client: Client, ticker: str) -> dict[str, str]:
@@ -176,7 +180,7 @@ class BookView:
         stats.add_column("figure", no_wrap=True)
         stats.add_column("value", justify="right", no_wrap=True)
         for name in ("frames", "gaps", "duplicates", "resyncs", "reconnects",
-                     "decode_errors"):
+                     "decode_errors", "stale_markers"):
             stats.add_row(name, f"{c[name]:,}")
         stats.add_row("seconds", f"{c['elapsed']:.1f}")
         stats.add_row("frames/s", f"{c['rate']:,.0f}")

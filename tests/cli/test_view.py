@@ -75,3 +75,20 @@ async def test_plain_lines_and_the_summary_share_their_figures() -> None:
     frames = view.final["frames"]  # type: ignore[index]
     assert f"{frames} frames" in line
     assert any(row.split()[:2] == ["frames", f"{frames:,}"] for row in out.getvalue().splitlines())
+
+
+def test_stale_markers_are_not_counted_as_updates() -> None:
+    """A reconnect sends every subscription a Stale: the fill count must still equal the fills."""
+    from pathlib import Path
+
+    from kalshi_margin_stream.core.codec import decode_frame
+    from kalshi_margin_stream.stream.subscriptions import Stale
+
+    capture = Path(__file__).parents[1] / "data" / "ws" / "ws__private_lifecycle.jsonl"
+    fill = decode_frame(next(line for line in capture.read_text().splitlines()
+                             if '"type":"fill"' in line))
+    view = BookView(TICKERS)
+    view.on_item("fill", fill)
+    view.on_item("fill", Stale(channel="fill", tickers=None, reason="reconnect"))
+    assert view.updates == {"fill": 1}
+    assert view.stale_markers == 1
