@@ -64,6 +64,10 @@ _HUGE = 10**15
 _CACHE_SLACK = 10_000
 """Cached texts kept beyond four per live level before a cache is reset."""
 _ZERO = Decimal(0)
+_UNSET: tuple[Decimal, Decimal] = (Decimal(-1), Decimal(-1))
+"""``_bid_top``/``_ask_top`` not filled (compared by identity: never a real answer)."""
+_LOW = -(10**40)
+_HIGH = 10**40
 
 
 class _NotOnScale(Exception):
@@ -121,7 +125,7 @@ class OrderBook:
         "ticker", "status", "source", "last_update", "polled_at_ms",
         "_bids", "_asks", "_bid_prices", "_ask_prices", "_pplaces", "_splaces",
         "_price_ticks", "_size_units", "_price_decimals", "_size_decimals", "_size_quantum",
-        "_huge",
+        "_huge", "_bid_top", "_ask_top", "_bid_edge", "_ask_edge",
     )
 
     def __init__(self, ticker: str) -> None:
@@ -150,6 +154,13 @@ class OrderBook:
         """One unit of the size scale: ``units * quantum`` is exact and keeps the places."""
         self._huge = _HUGE * 10**SIZE_PLACES
         """``_HUGE`` contracts in size units: a level this big is a desync."""
+        self._bid_top: tuple[Decimal, Decimal] | None = _UNSET
+        """What :meth:`best_bid` returns, kept until an update touches the best bid."""
+        self._ask_top: tuple[Decimal, Decimal] | None = _UNSET
+        self._bid_edge = _LOW
+        """The best bid tick when ``_bid_top`` was filled: a delta at or above it clears it."""
+        self._ask_edge = _HIGH
+        """The best ask tick when ``_ask_top`` was filled: a delta at or below it clears it."""
 
     def __repr__(self) -> str:
         return (f"OrderBook({self.ticker!r}, {self.status.value}, bid={self.best_bid()}, "
@@ -212,6 +223,7 @@ class OrderBook:
         self._size_units = {t: q * sk for t, q in self._size_units.items()}
         self._price_decimals = {p * pk: d for p, d in self._price_decimals.items()}
         self._size_decimals = {}
+        self._bid_top = self._ask_top = _UNSET
         if price_places:
             self._pplaces = price_places
         if size_places:
@@ -263,6 +275,7 @@ class OrderBook:
         self._asks = new_asks
         self._bid_prices = sorted(new_bids)
         self._ask_prices = sorted(new_asks)
+        self._bid_top = self._ask_top = _UNSET
         self.status = BookStatus.REST if source == "rest" else BookStatus.SYNCED
         self.source = source
 
@@ -300,8 +313,12 @@ class OrderBook:
             tick = self._price_ticks[str(price)]  # a rescale may have moved the tick
         if side == "bid":
             levels = self._bids
+            if tick >= self._bid_edge:  # touches the best bid (or betters it)
+                self._bid_top = _UNSET
         elif side == "ask":
             levels = self._asks
+            if tick <= self._ask_edge:
+                self._ask_top = _UNSET
         else:
             raise ValueError(f"side must be 'bid' or 'ask', not {side!r}")
         old = levels.get(tick)
@@ -338,35 +355,42 @@ class OrderBook:
     def clear(self, status: BookStatus = BookStatus.STALE) -> None:
         """Drop every level (used when a market leaves a subscription)."""
         self._bids, self._asks, self._bid_prices, self._ask_prices = {}, {}, [], []
+        self._bid_top = self._ask_top = _UNSET
         self.status = status
 
     # --- reads (exact Decimals; no sorting, no copying beyond the slice asked for) ----
 
     def best_bid(self) -> tuple[Decimal, Decimal] | None:
-        """``(price, size)`` of the best bid, or ``None`` when the side is empty."""
+        """``(price, size)`` of the best bid, or ``None`` when the side is empty.
+
+        Kept from the last read until an update touches the best bid, so a read
+        between such updates is one attribute load.
+        """
+        top = self._bid_top
+        if top is not _UNSET:
+            return top
         prices = self._bid_prices
-        if not prices:
-            return None
-        tick = prices[-1]
-        units = self._bids[tick]
-        price = self._price_decimals.get(tick)  # both cached nearly always: no calls
-        size = self._size_decimals.get(units)
-        if price is None or size is None:
-            return self._price_decimal(tick), self._size_decimal(units)
-        return price, size
+        if prices:
+            tick = prices[-1]
+            top = self._price_decimal(tick), self._size_decimal(self._bids[tick])
+        else:
+            tick, top = _LOW, None
+        self._bid_edge, self._bid_top = tick, top
+        return top
 
     def best_ask(self) -> tuple[Decimal, Decimal] | None:
         """``(price, size)`` of the best ask, or ``None`` when the side is empty."""
+        top = self._ask_top
+        if top is not _UNSET:
+            return top
         prices = self._ask_prices
-        if not prices:
-            return None
-        tick = prices[0]
-        units = self._asks[tick]
-        price = self._price_decimals.get(tick)
-        size = self._size_decimals.get(units)
-        if price is None or size is None:
-            return self._price_decimal(tick), self._size_decimal(units)
-        return price, size
+        if prices:
+            tick = prices[0]
+            top = self._price_decimal(tick), self._size_decimal(self._asks[tick])
+        else:
+            tick, top = _HIGH, None
+        self._ask_edge, self._ask_top = tick, top
+        return top
 
     def top(self, side: str, n: int) -> list[tuple[Decimal, Decimal]]:
         """The best ``n`` levels of one side, best first."""
