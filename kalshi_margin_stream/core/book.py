@@ -304,11 +304,11 @@ class OrderBook:
                 value is not a finite decimal (nothing changes).
             ValueError: ``side`` is neither ``"bid"`` nor ``"ask"``.
         """
-        tick = self._price_ticks.get(price) if type(price) is str else None
-        if tick is None:
+        # A Decimal is never equal to a cached text: it takes the parsing path.
+        tick = self._price_ticks.get(price)  # type: ignore[arg-type]
+        units = self._size_units.get(delta)  # type: ignore[arg-type]
+        if tick is None or units is None:
             tick = self._price_tick(str(price))
-        units = self._size_units.get(delta) if type(delta) is str else None
-        if units is None:
             units = self._size(str(delta))
             tick = self._price_ticks[str(price)]  # a rescale may have moved the tick
         if side == "bid":
@@ -322,26 +322,25 @@ class OrderBook:
         else:
             raise ValueError(f"side must be 'bid' or 'ask', not {side!r}")
         old = levels.get(tick)
-        if old is None:
-            if units > 0:
-                if units >= self._huge:
-                    raise BookDesync(self.ticker, f"absurd {side} level {delta} at {price}")
-                self._check_cross(side, tick)
-                levels[tick] = units
-                insort(self._bid_prices if side == "bid" else self._ask_prices, tick)
-            elif units < 0:
-                raise BookDesync(self.ticker, f"delta {delta} on empty {side} level {price}")
-            return
-        new = old + units
-        if 0 < new < self._huge:
-            levels[tick] = new
-        elif new == 0:
-            del levels[tick]
-            prices = self._bid_prices if side == "bid" else self._ask_prices
-            del prices[bisect_left(prices, tick)]
-        else:
-            raise BookDesync(self.ticker, f"{side} level {price} would be "
-                                          f"{self._size_decimal(new)}")
+        if old is not None:  # the common case: a resting level changes size
+            new = old + units
+            if 0 < new < self._huge:
+                levels[tick] = new
+            elif new == 0:
+                del levels[tick]
+                prices = self._bid_prices if side == "bid" else self._ask_prices
+                del prices[bisect_left(prices, tick)]
+            else:
+                raise BookDesync(self.ticker, f"{side} level {price} would be "
+                                              f"{self._size_decimal(new)}")
+        elif units > 0:
+            if units >= self._huge:
+                raise BookDesync(self.ticker, f"absurd {side} level {delta} at {price}")
+            self._check_cross(side, tick)
+            levels[tick] = units
+            insort(self._bid_prices if side == "bid" else self._ask_prices, tick)
+        elif units < 0:
+            raise BookDesync(self.ticker, f"delta {delta} on empty {side} level {price}")
 
     def _check_cross(self, side: str, tick: int) -> None:
         if side == "bid":

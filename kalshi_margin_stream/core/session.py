@@ -172,22 +172,29 @@ class Session(ChannelTable):
             return self._dispatch(msg)
         sequenced: OrderbookDelta | Trade | OrderGroupUpdates = msg  # type: ignore[assignment]
         sid = sequenced.sid
-        ch = self._sid_channel.get(sid)
-        if ch is None:
-            ch = self._unknown_sid(sid, sequenced)
-            if ch is None:
-                return []
         seq = sequenced.seq
-        events: list[Event] = []
-        if seq is not None:
-            # THE seq rule (the only copy; see sequencing.py for its statement).
-            seq_last = self._seq_last
-            last = seq_last.get(sid)
-            if last is None or seq == last + 1:  # in order (or the baseline)
+        seq_last = self._seq_last
+        last = seq_last.get(sid)
+        # THE seq rule (the only copy; sequencing.py states it). A sid with a seq
+        # baseline is bound to a channel (both are dropped together), so the
+        # in-order case needs no channel lookup.
+        if last is not None and seq == last + 1:  # in order
+            seq_last[sid] = seq
+            events: list[Event] | None = None
+        else:
+            ch = self._sid_channel.get(sid)
+            if ch is None:
+                ch = self._unknown_sid(sid, sequenced)
+                if ch is None:
+                    return []
+            events = None
+            if seq is None:  # a trade without a seq: nothing to check
+                pass
+            elif last is None:  # the sid's first sequenced message: the baseline
                 seq_last[sid] = seq
             elif seq == last:  # the same frame again
                 stats.duplicates += 1
-                return events
+                return []
             else:  # a gap, or backwards: continue from ``seq``, repair the data
                 seq_last[sid] = seq
                 events = self._gap(ch, sid, last + 1, seq)
@@ -195,7 +202,8 @@ class Session(ChannelTable):
                     return events  # the resync's snapshot replaces what it carried
         if kind is not OrderbookDelta:
             ticker = sequenced.msg.market_ticker if kind is Trade else ""  # type: ignore[union-attr]
-            return self._emit(ch.name, ticker, msg, events)
+            return self._emit(self._sid_channel[sid].name, ticker, msg,
+                              [] if events is None else events)
         delta: OrderbookDelta = msg  # type: ignore[assignment]
         body = delta.msg
         ticker = body.market_ticker
@@ -203,20 +211,20 @@ class Session(ChannelTable):
         if book is None or book.status is not _SYNCED:  # the one snapshot gate
             stats.skipped_awaiting_snapshot += 1
             if book is not None and book.status is not _RESYNCING:
-                return self._lost_first_snapshot(ch, ticker)
-            return events
+                return self._lost_first_snapshot(self._sid_channel[sid], ticker)
+            return []
         try:
             book.apply_delta(body.side, body.price_text, body.delta_text)
         except BookDesync as exc:
             stats.desyncs += 1
-            return self._resync_books(ch, {ticker}, f"desync: {exc.reason}")
+            return self._resync_books(self._sid_channel[sid], {ticker},
+                                      f"desync: {exc.reason}")
         book.last_update = delta
         sink = self.sink
         if sink is None:
-            events.append(delta)
-        else:
-            sink(BOOK, ticker, delta)
-        return events
+            return [delta]
+        sink(BOOK, ticker, delta)
+        return []
 
     def _emit(self, channel: str, ticker: str, msg: Any, events: list[Event]) -> list[Event]:
         """Hand a data message to the sink, or append it after ``events`` (see ``Routed``)."""
