@@ -371,7 +371,12 @@ class OrderBook:
         prices = self._bid_prices
         if prices:
             tick = prices[-1]
-            top = self._price_decimal(tick), self._size_decimal(self._bids[tick])
+            units = self._bids[tick]
+            price = self._price_decimals.get(tick)  # both cached nearly always: no calls
+            size = self._size_decimals.get(units)
+            if price is None or size is None:
+                price, size = self._price_decimal(tick), self._size_decimal(units)
+            top = price, size
         else:
             tick, top = _LOW, None
         self._bid_edge, self._bid_top = tick, top
@@ -385,7 +390,12 @@ class OrderBook:
         prices = self._ask_prices
         if prices:
             tick = prices[0]
-            top = self._price_decimal(tick), self._size_decimal(self._asks[tick])
+            units = self._asks[tick]
+            price = self._price_decimals.get(tick)  # both cached nearly always: no calls
+            size = self._size_decimals.get(units)
+            if price is None or size is None:
+                price, size = self._price_decimal(tick), self._size_decimal(units)
+            top = price, size
         else:
             tick, top = _HIGH, None
         self._ask_edge, self._ask_top = tick, top
