@@ -312,11 +312,11 @@ class OrderBook:
             units = self._size(str(delta))
             tick = self._price_ticks[str(price)]  # a rescale may have moved the tick
         if side == "bid":
-            levels = self._bids
+            levels, prices, bid = self._bids, self._bid_prices, True
             if tick >= self._bid_edge:  # touches the best bid (or betters it)
                 self._bid_top = _UNSET
         elif side == "ask":
-            levels = self._asks
+            levels, prices, bid = self._asks, self._ask_prices, False
             if tick <= self._ask_edge:
                 self._ask_top = _UNSET
         else:
@@ -328,7 +328,6 @@ class OrderBook:
                 levels[tick] = new
             elif new == 0:
                 del levels[tick]
-                prices = self._bid_prices if side == "bid" else self._ask_prices
                 del prices[bisect_left(prices, tick)]
             else:
                 raise BookDesync(self.ticker, f"{side} level {price} would be "
@@ -336,20 +335,21 @@ class OrderBook:
         elif units > 0:
             if units >= self._huge:
                 raise BookDesync(self.ticker, f"absurd {side} level {delta} at {price}")
-            self._check_cross(side, tick)
+            other = self._ask_prices if bid else self._bid_prices
+            if other and (tick >= other[0] if bid else tick <= other[-1]):
+                raise self._crossed(side, tick)
             levels[tick] = units
-            insort(self._bid_prices if side == "bid" else self._ask_prices, tick)
+            insort(prices, tick)
         elif units < 0:
             raise BookDesync(self.ticker, f"delta {delta} on empty {side} level {price}")
 
-    def _check_cross(self, side: str, tick: int) -> None:
+    def _crossed(self, side: str, tick: int) -> BookDesync:
+        """The desync for a new ``side`` level at ``tick`` that would cross the book."""
         if side == "bid":
-            if self._ask_prices and tick >= self._ask_prices[0]:
-                raise BookDesync(self.ticker, f"bid {self._price_decimal(tick)} crosses ask "
-                                              f"{self._price_decimal(self._ask_prices[0])}")
-        elif self._bid_prices and tick <= self._bid_prices[-1]:
-            raise BookDesync(self.ticker, f"ask {self._price_decimal(tick)} crosses bid "
-                                          f"{self._price_decimal(self._bid_prices[-1])}")
+            return BookDesync(self.ticker, f"bid {self._price_decimal(tick)} crosses ask "
+                                           f"{self._price_decimal(self._ask_prices[0])}")
+        return BookDesync(self.ticker, f"ask {self._price_decimal(tick)} crosses bid "
+                                       f"{self._price_decimal(self._bid_prices[-1])}")
 
     def clear(self, status: BookStatus = BookStatus.STALE) -> None:
         """Drop every level (used when a market leaves a subscription)."""
