@@ -64,6 +64,10 @@ _HUGE = 10**15
 _CACHE_SLACK = 10_000
 """Cached texts kept beyond four per live level before a cache is reset."""
 _ZERO = Decimal(0)
+_UNSET: tuple[Decimal, Decimal] = (Decimal(-1), Decimal(-1))
+"""``_bid_top``/``_ask_top`` not filled (compared by identity: never a real answer)."""
+_LOW = -(10**40)
+_HIGH = 10**40
 
 
 class _NotOnScale(Exception):
@@ -121,7 +125,7 @@ class OrderBook:
         "ticker", "status", "source", "last_update", "polled_at_ms",
         "_bids", "_asks", "_bid_prices", "_ask_prices", "_pplaces", "_splaces",
         "_price_ticks", "_size_units", "_price_decimals", "_size_decimals", "_size_quantum",
-        "_huge",
+        "_huge", "_bid_top", "_ask_top", "_bid_edge", "_ask_edge",
     )
 
     def __init__(self, ticker: str) -> None:
@@ -150,6 +154,13 @@ class OrderBook:
         """One unit of the size scale: ``units * quantum`` is exact and keeps the places."""
         self._huge = _HUGE * 10**SIZE_PLACES
         """``_HUGE`` contracts in size units: a level this big is a desync."""
+        self._bid_top: tuple[Decimal, Decimal] | None = _UNSET
+        """What :meth:`best_bid` returns, kept until an update touches the best bid."""
+        self._ask_top: tuple[Decimal, Decimal] | None = _UNSET
+        self._bid_edge = _LOW
+        """The best bid tick when ``_bid_top`` was filled: a delta at or above it clears it."""
+        self._ask_edge = _HIGH
+        """The best ask tick when ``_ask_top`` was filled: a delta at or below it clears it."""
 
     def __repr__(self) -> str:
         return (f"OrderBook({self.ticker!r}, {self.status.value}, bid={self.best_bid()}, "
@@ -212,6 +223,7 @@ class OrderBook:
         self._size_units = {t: q * sk for t, q in self._size_units.items()}
         self._price_decimals = {p * pk: d for p, d in self._price_decimals.items()}
         self._size_decimals = {}
+        self._bid_top = self._ask_top = _UNSET
         if price_places:
             self._pplaces = price_places
         if size_places:
@@ -263,6 +275,7 @@ class OrderBook:
         self._asks = new_asks
         self._bid_prices = sorted(new_bids)
         self._ask_prices = sorted(new_asks)
+        self._bid_top = self._ask_top = _UNSET
         self.status = BookStatus.REST if source == "rest" else BookStatus.SYNCED
         self.source = source
 
@@ -291,82 +304,102 @@ class OrderBook:
                 value is not a finite decimal (nothing changes).
             ValueError: ``side`` is neither ``"bid"`` nor ``"ask"``.
         """
-        tick = self._price_ticks.get(price) if type(price) is str else None
-        if tick is None:
+        # A Decimal is never equal to a cached text: it takes the parsing path.
+        tick = self._price_ticks.get(price)  # type: ignore[arg-type]
+        units = self._size_units.get(delta)  # type: ignore[arg-type]
+        if tick is None or units is None:
             tick = self._price_tick(str(price))
-        units = self._size_units.get(delta) if type(delta) is str else None
-        if units is None:
             units = self._size(str(delta))
             tick = self._price_ticks[str(price)]  # a rescale may have moved the tick
         if side == "bid":
-            levels = self._bids
+            levels, prices, bid = self._bids, self._bid_prices, True
+            if tick >= self._bid_edge:  # touches the best bid (or betters it)
+                self._bid_top = _UNSET
         elif side == "ask":
-            levels = self._asks
+            levels, prices, bid = self._asks, self._ask_prices, False
+            if tick <= self._ask_edge:
+                self._ask_top = _UNSET
         else:
             raise ValueError(f"side must be 'bid' or 'ask', not {side!r}")
         old = levels.get(tick)
-        if old is None:
-            if units > 0:
-                if units >= self._huge:
-                    raise BookDesync(self.ticker, f"absurd {side} level {delta} at {price}")
-                self._check_cross(side, tick)
-                levels[tick] = units
-                insort(self._bid_prices if side == "bid" else self._ask_prices, tick)
-            elif units < 0:
-                raise BookDesync(self.ticker, f"delta {delta} on empty {side} level {price}")
-            return
-        new = old + units
-        if 0 < new < self._huge:
-            levels[tick] = new
-        elif new == 0:
-            del levels[tick]
-            prices = self._bid_prices if side == "bid" else self._ask_prices
-            del prices[bisect_left(prices, tick)]
-        else:
-            raise BookDesync(self.ticker, f"{side} level {price} would be "
-                                          f"{self._size_decimal(new)}")
+        if old is not None:  # the common case: a resting level changes size
+            new = old + units
+            if 0 < new < self._huge:
+                levels[tick] = new
+            elif new == 0:
+                del levels[tick]
+                del prices[bisect_left(prices, tick)]
+            else:
+                raise BookDesync(self.ticker, f"{side} level {price} would be "
+                                              f"{self._size_decimal(new)}")
+        elif units > 0:
+            if units >= self._huge:
+                raise BookDesync(self.ticker, f"absurd {side} level {delta} at {price}")
+            other = self._ask_prices if bid else self._bid_prices
+            if other and (tick >= other[0] if bid else tick <= other[-1]):
+                raise self._crossed(side, tick)
+            levels[tick] = units
+            insort(prices, tick)
+        elif units < 0:
+            raise BookDesync(self.ticker, f"delta {delta} on empty {side} level {price}")
 
-    def _check_cross(self, side: str, tick: int) -> None:
+    def _crossed(self, side: str, tick: int) -> BookDesync:
+        """The desync for a new ``side`` level at ``tick`` that would cross the book."""
         if side == "bid":
-            if self._ask_prices and tick >= self._ask_prices[0]:
-                raise BookDesync(self.ticker, f"bid {self._price_decimal(tick)} crosses ask "
-                                              f"{self._price_decimal(self._ask_prices[0])}")
-        elif self._bid_prices and tick <= self._bid_prices[-1]:
-            raise BookDesync(self.ticker, f"ask {self._price_decimal(tick)} crosses bid "
-                                          f"{self._price_decimal(self._bid_prices[-1])}")
+            return BookDesync(self.ticker, f"bid {self._price_decimal(tick)} crosses ask "
+                                           f"{self._price_decimal(self._ask_prices[0])}")
+        return BookDesync(self.ticker, f"ask {self._price_decimal(tick)} crosses bid "
+                                       f"{self._price_decimal(self._bid_prices[-1])}")
 
     def clear(self, status: BookStatus = BookStatus.STALE) -> None:
         """Drop every level (used when a market leaves a subscription)."""
         self._bids, self._asks, self._bid_prices, self._ask_prices = {}, {}, [], []
+        self._bid_top = self._ask_top = _UNSET
         self.status = status
 
     # --- reads (exact Decimals; no sorting, no copying beyond the slice asked for) ----
 
     def best_bid(self) -> tuple[Decimal, Decimal] | None:
-        """``(price, size)`` of the best bid, or ``None`` when the side is empty."""
+        """``(price, size)`` of the best bid, or ``None`` when the side is empty.
+
+        Kept from the last read until an update touches the best bid, so a read
+        between such updates is one attribute load.
+        """
+        top = self._bid_top
+        if top is not _UNSET:
+            return top
         prices = self._bid_prices
-        if not prices:
-            return None
-        tick = prices[-1]
-        units = self._bids[tick]
-        price = self._price_decimals.get(tick)  # both cached nearly always: no calls
-        size = self._size_decimals.get(units)
-        if price is None or size is None:
-            return self._price_decimal(tick), self._size_decimal(units)
-        return price, size
+        if prices:
+            tick = prices[-1]
+            units = self._bids[tick]
+            price = self._price_decimals.get(tick)  # both cached nearly always: no calls
+            size = self._size_decimals.get(units)
+            if price is None or size is None:
+                price, size = self._price_decimal(tick), self._size_decimal(units)
+            top = price, size
+        else:
+            tick, top = _LOW, None
+        self._bid_edge, self._bid_top = tick, top
+        return top
 
     def best_ask(self) -> tuple[Decimal, Decimal] | None:
         """``(price, size)`` of the best ask, or ``None`` when the side is empty."""
+        top = self._ask_top
+        if top is not _UNSET:
+            return top
         prices = self._ask_prices
-        if not prices:
-            return None
-        tick = prices[0]
-        units = self._asks[tick]
-        price = self._price_decimals.get(tick)
-        size = self._size_decimals.get(units)
-        if price is None or size is None:
-            return self._price_decimal(tick), self._size_decimal(units)
-        return price, size
+        if prices:
+            tick = prices[0]
+            units = self._asks[tick]
+            price = self._price_decimals.get(tick)  # both cached nearly always: no calls
+            size = self._size_decimals.get(units)
+            if price is None or size is None:
+                price, size = self._price_decimal(tick), self._size_decimal(units)
+            top = price, size
+        else:
+            tick, top = _HIGH, None
+        self._ask_edge, self._ask_top = tick, top
+        return top
 
     def top(self, side: str, n: int) -> list[tuple[Decimal, Decimal]]:
         """The best ``n`` levels of one side, best first."""

@@ -143,3 +143,38 @@ def test_values_that_are_not_finite_decimals_are_desyncs_and_change_nothing(
     with pytest.raises(BookDesync):
         b.apply_delta("bid", price, delta)
     assert b.to_json_levels() == before
+
+
+def test_best_levels_are_kept_until_an_update_touches_that_side_s_best() -> None:
+    book = OrderBook("X")
+    book.apply_snapshot([("0.40", "1"), ("0.30", "2")], [("0.60", "3"), ("0.70", "4")])
+    bid, ask = book.best_bid(), book.best_ask()
+    assert bid == (D("0.40"), D("1.00")) and ask == (D("0.60"), D("3.00"))
+    book.apply_delta("bid", "0.30", "5")  # below the best bid: both reads unchanged
+    book.apply_delta("ask", "0.70", "-4")  # behind the best ask, level removed
+    assert book.best_bid() is bid and book.best_ask() is ask
+    book.apply_delta("bid", "0.40", "2")  # the best bid's size
+    assert book.best_bid() == (D("0.40"), D("3.00")) and book.best_ask() is ask
+    book.apply_delta("bid", "0.45", "1")  # a better bid
+    assert book.best_bid() == (D("0.45"), D("1.00"))
+    book.apply_delta("ask", "0.55", "1")  # a better ask
+    assert book.best_ask() == (D("0.55"), D("1.00"))
+    book.apply_delta("ask", "0.55", "-1")  # the best ask goes: the next one shows
+    assert book.best_ask() == ask
+    book.apply_delta("bid", "0.45", "-1")
+    book.apply_delta("bid", "0.40", "-3")
+    book.apply_delta("bid", "0.30", "-7")  # the side empties
+    assert book.best_bid() is None
+    book.apply_delta("bid", "0.10", "1")  # any bid is the best of an empty side
+    assert book.best_bid() == (D("0.10"), D("1.00"))
+    with pytest.raises(BookDesync):
+        book.apply_delta("bid", "0.60", "1")  # would cross: rejected, reads unchanged
+    assert book.best_bid() == (D("0.10"), D("1.00")) and book.best_ask() == ask
+    book.apply_delta("ask", "0.5999999", "1")  # a finer (better) price rescales the book
+    assert book.best_ask() == (D("0.5999999"), D("1.00"))
+    book.apply_delta("ask", "0.5999999", "-1")
+    assert [str(v) for v in book.best_ask() or ()] == ["0.60", "3.00"]
+    book.apply_snapshot([("0.20", "1")], [])  # a snapshot replaces both
+    assert book.best_bid() == (D("0.20"), D("1.00")) and book.best_ask() is None
+    book.clear()
+    assert book.best_bid() is None
