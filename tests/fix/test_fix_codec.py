@@ -194,3 +194,16 @@ def test_garbled_input_gives_a_typed_error_never_a_crash(raw: bytes, data: st.Da
             break
         good.append(got[0])
     assert good and good[-1] == raw
+
+
+def test_a_body_length_that_runs_into_the_next_message_does_not_stall_the_reader() -> None:
+    """Found by hypothesis: 9=218 garbled to 9=2180 made the reader wait for bytes that
+    would never come, and the good message after it was never read."""
+    raw = EXAMPLES[0]
+    garbled = raw.replace(b"\x019=", b"\x019=9", 1)
+    reader = FrameReader()
+    reader.feed(garbled + raw)
+    with pytest.raises(FixGarbled):
+        reader.next_frame()
+    got = reader.next_frame()
+    assert got is not None and got[0] == raw

@@ -145,6 +145,10 @@ class FrameReader:
         trailer = body_start + length
         total = trailer + 7  # "10=NNN" + SOH
         if len(buf) < total:
+            nxt = buf.find(_BEGIN, body_start)
+            if nxt >= 0:  # the next message starts inside this one: BodyLength is wrong
+                del buf[:nxt]
+                raise FixGarbled("BodyLength runs into the next message")
             return None
         msg = bytes(buf[:total])
         tail = msg[trailer:]
