@@ -14,7 +14,7 @@ Unknown tags are skipped on decode (Kalshi adds fields over time); a missing
 required tag, a bad value or a broken group raises :class:`FixFieldError` with the
 SessionRejectReason to answer with.
 
-The module is long because it is the tag table: one Struct per message type of
+The module is long (~670 lines) because it is the tag table: one Struct per message type of
 fix.md, next to the one generic codec that reads their tags; split apart, a tag
 and the code that writes it would live in different files.
 """

@@ -37,7 +37,7 @@ strings, counts as 2-place strings). Choices, each in one named place:
   ``ok: false`` and an ``error`` ``{code, message}``; a basket with a bad order
   reports which and computes no totals (never a partial result).
 
-The order input (fields, limits, typed errors) is :mod:`.order_input`. This module
+The order input (fields, limits, typed errors) is :mod:`.order_input`. This module (~740 lines)
 stays long on purpose: orders, baskets, the sequential walk, account figures and
 the liquidation price all run through the one copy-on-write :class:`~.whatif.Scenario`
 and the same checks, so splitting them would split one model of the account.
