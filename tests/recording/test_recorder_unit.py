@@ -1,0 +1,45 @@
+"""The recorder on its own: restarts into the same directory, a writer that fails."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from kalshi_margin_stream.recording import recorder as recorder_module
+from kalshi_margin_stream.recording.reader import read_records
+from kalshi_margin_stream.recording.recorder import Recorder
+
+
+def test_a_restart_within_the_same_second_writes_a_new_file(tmp_path: Path) -> None:
+    ns = time.time_ns()
+    for run in range(3):  # same receive second, same prefix: file names would collide
+        with Recorder(tmp_path, compress="gzip") as rec:
+            rec.frame(1, ns, f'{{"type":"trade","run":{run}}}')
+        assert rec.error is None, rec.error
+        assert rec.stats().written == 1
+    files = sorted(p.name for p in tmp_path.glob("*.jsonl.gz"))
+    assert len(files) == 3, files
+    frames = [r for r in read_records([str(tmp_path)]) if r.is_frame]
+    assert len(frames) == 3
+
+
+def test_frames_buffered_when_the_writer_fails_are_counted_as_shed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: object, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(recorder_module._Sink, "write", broken)
+    rec = Recorder(tmp_path, compress="none")
+    ns = time.time_ns()
+    for i in range(100):  # buffered before the writer starts: all in the queue
+        rec.frame(1, ns + i, '{"type":"trade"}')
+    rec.start()
+    rec.close(timeout=10)
+    for i in range(5):  # after the failure: shed at once
+        rec.frame(1, ns + 100 + i, '{"type":"trade"}')
+    stats = rec.stats()
+    assert isinstance(rec.error, OSError)
+    assert stats.frames == 105 and stats.written == 0
+    assert stats.shed == 105  # nothing vanished without being counted
