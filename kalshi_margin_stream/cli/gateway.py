@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import json
 import sys
@@ -130,6 +131,11 @@ async def _redis_problem(url: str, timeout: float) -> str | None:
     return None
 
 
+async def _stop_on_failure(gateway: Any, stop: Stopper) -> None:
+    await gateway.wait_failed()
+    stop.set()
+
+
 async def _serve(args: argparse.Namespace, creds: Any) -> int:
     from ..fanout.gateway import Gateway
     from .stream import open_client
@@ -151,9 +157,19 @@ async def _serve(args: argparse.Namespace, creds: Any) -> int:
                                   "redis": redacted(args.redis),
                                   "channels": list(gateway.channels),
                                   "markets": list(gateway.markets)}), flush=True)
-                await stop.wait(args.duration)
+                watcher = asyncio.create_task(_stop_on_failure(gateway, stop))
+                try:
+                    await stop.wait(args.duration)
+                finally:
+                    watcher.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await watcher
                 stats = gateway.statistics()
+            failure = gateway.failure
     print(json.dumps(dataclasses.asdict(stats), default=str), flush=True)
+    if failure is not None:
+        print(f"gateway: publishing stopped: {failure}", file=sys.stderr)
+        return 1
     if stats.client.connections == 0:
         why = f" (last error: {counter.last_error})" if counter.last_error else ""
         print(f"gateway: the WebSocket never connected after {counter.attempts} attempts"

@@ -138,6 +138,10 @@ class Gateway:
         self._tasks: list[asyncio.Task[None]] = []
         self._run_id: str | None = None
         self._stop = asyncio.Event()
+        self._failed = asyncio.Event()
+        self.failure: BaseException | None = None
+        """Why a subscription's pump ended (the client's fatal error, a bug): the gateway
+        then stops heartbeating, so consumers see it dead instead of quiet."""
         self.redis_timeout = redis_timeout
         self.published = self.snapshots = self.upstream_stale = 0
         self.mirror_desyncs = self.redis_restarts = self.heartbeat_errors = 0
@@ -181,7 +185,23 @@ class Gateway:
 
     # --- the pump (one task per subscription; never waits on Redis) ------------------
 
+    async def wait_failed(self) -> BaseException:
+        """Return once a pump has failed (see :attr:`failure`)."""
+        await self._failed.wait()
+        assert self.failure is not None
+        return self.failure
+
     async def _pump(self, sub: Subscription[Any]) -> None:
+        try:
+            await self._pump_items(sub)
+        except Exception as exc:  # noqa: BLE001 - owned here: said, and the gateway stops
+            self.log.error("publishing %s stopped: %r", sub.spec.channel, exc)
+            if self.failure is None:
+                self.failure = exc
+            self._failed.set()
+            self._stop.set()  # no more heartbeats: consumers see a dead gateway
+
+    async def _pump_items(self, sub: Subscription[Any]) -> None:
         channel = sub.spec.channel
         publisher = self.publisher
         async for item in sub:

@@ -186,3 +186,18 @@ async def test_a_websocket_that_never_connects_is_status_1(
     assert code == 1, err
     assert json.loads(out.strip().splitlines()[-1])["client"]["connections"] == 0
     assert "never connected" in err and "Traceback" not in err
+
+
+async def test_a_rejected_key_ends_the_gateway_at_once_instead_of_heartbeating_on(
+        redis_server: RedisServer, tmp_path: Path) -> None:
+    async with running_simulator(markets=MARKETS, rate=0.0) as sim:
+        key = sim.write_private_key(tmp_path / "key.pem")
+        # no --duration: before the fix it ran (heartbeat and all) until a signal, and
+        # run_cli's 60 s bound failed the test
+        code, _, err = await run_cli(
+            "--redis", redis_server.url, "--ws-url", sim.ws_url, "--rest-url", sim.rest_url,
+            "--key-id", "not-a-registered-key", "--private-key", str(key),
+            "--channels", "trade", "--markets", *MARKETS)
+    assert code == 1, err
+    assert "handshake rejected" in err.strip().splitlines()[-1]
+    assert "Traceback" not in err
