@@ -23,6 +23,7 @@ from typing import Any
 
 from ..exceptions import KalshiError
 from ..recording.recorder import COMPRESSIONS, Recorder, RecorderStats, default_compression
+from ..stream.specs import SPECS
 from .common import (
     AttemptCounter,
     Stopper,
@@ -32,7 +33,7 @@ from .common import (
     positive_int,
 )
 from .connection import add_connection_args, add_stream_args
-from .stream import SPECS, add_channel_args, check_channels, consume, credentials_from, open_client
+from .stream import add_channel_args, check_channels, consume, credentials_from, open_client
 
 __all__ = ["add_parser", "run"]
 

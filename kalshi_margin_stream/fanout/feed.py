@@ -51,7 +51,7 @@ from ..core.messages import OrderbookDelta, OrderbookSnapshot
 from ..exceptions import BookDesync, ClientClosed, DecodeError
 from ..stream.latency import Histogram, LatencySummary
 from ..stream.subscriptions import Spec, Stale, Subscription, ticker_of
-from .connect import open_redis, raise_if_cancelled, stop_tasks
+from .connect import open_redis, raise_if_cancelled, sleep_unless, stop_tasks
 from .entries import (
     SNAPSHOT,
     STALE,
@@ -699,9 +699,4 @@ class RemoteFeed:
             await self._sleep(self.heartbeat_check)
 
     async def _sleep(self, seconds: float) -> None:
-        """Sleep, but wake at once when the feed closes."""
-        try:
-            async with asyncio.timeout(seconds):
-                await self._stop.wait()
-        except TimeoutError:
-            pass
+        await sleep_unless(self._stop, seconds)

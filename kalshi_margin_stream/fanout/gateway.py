@@ -36,31 +36,15 @@ from ..core.book import BookStatus, OrderBook
 from ..core.messages import CHANNELS, OrderbookDelta, OrderbookSnapshot
 from ..exceptions import BookDesync
 from ..stream.client import Client, ClientStats
-from ..stream.subscriptions import (
-    Books,
-    Fills,
-    OrderGroups,
-    Orders,
-    Spec,
-    Stale,
-    Subscription,
-    Tickers,
-    Trades,
-    ticker_of,
-)
-from .connect import open_redis, raise_if_cancelled, stop_tasks
+from ..stream.specs import SPECS
+from ..stream.subscriptions import Stale, Subscription, ticker_of
+from .connect import open_redis, raise_if_cancelled, sleep_unless, stop_tasks
 from .entries import MESSAGE, SNAPSHOT, STALE, apply_to_book, book_snapshot, encode_message
 from .entries import exchange_ts_ms as _exchange_ts
 from .names import MARKET_STREAMS, StreamNames
 from .publisher import Publisher, PublisherStats
 
 __all__ = ["Gateway", "GatewayStats", "SPECS", "new_epoch"]
-
-SPECS: dict[str, type[Spec[Any]]] = {
-    "orderbook_delta": Books, "ticker": Tickers, "trade": Trades, "fill": Fills,
-    "user_orders": Orders, "order_group_updates": OrderGroups,
-}
-"""The subscription spec of each channel."""
 
 
 def new_epoch() -> str:
@@ -310,12 +294,7 @@ class Gateway:
             await self._sleep(self.heartbeat_interval)
 
     async def _sleep(self, seconds: float) -> None:
-        """Sleep, but wake at once when the gateway closes."""
-        try:
-            async with asyncio.timeout(seconds):
-                await self._stop.wait()
-        except TimeoutError:
-            pass
+        await sleep_unless(self._stop, seconds)
 
     def _health_json(self) -> bytes:
         stats = self.statistics()
