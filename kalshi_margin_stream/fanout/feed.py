@@ -31,6 +31,10 @@ Consumer groups (``group=``/``consumer=``): updates are then read with
 siblings share the work (each entry goes to one of them; a restarted consumer
 first gets back its unacknowledged entries). Books are still rebuilt from every
 entry by a plain reader, so ``feed.book()`` is whole in every sibling.
+
+Size: about 700 lines because the recovery above is one state machine shared by
+the plain reader, the group reader and the heartbeat watch; split across modules,
+its rules would be read (and changed) in pieces.
 """
 
 from __future__ import annotations
