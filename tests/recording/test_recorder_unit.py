@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -43,3 +44,26 @@ def test_frames_buffered_when_the_writer_fails_are_counted_as_shed(
     assert isinstance(rec.error, OSError)
     assert stats.frames == 105 and stats.written == 0
     assert stats.shed == 105  # nothing vanished without being counted
+
+
+async def test_record_ends_with_status_1_when_the_disk_fails(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """It used to run on, shedding everything and repeating the error every second."""
+    from kalshi_margin_stream.cli.main import main
+    from kalshi_margin_stream.sim.testing import running_simulator
+
+    def broken(self: object, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(recorder_module._Sink, "write", broken)
+    async with running_simulator(markets=["KXBTCPERP"], rate=50.0) as sim:
+        key = sim.write_private_key(tmp_path / "key.pem")
+        argv = ["record", "--rest-url", sim.rest_url, "--ws-url", sim.ws_url, "--key-id",
+                sim.key_id, "--private-key", str(key), "--channels", "trade", "--markets",
+                "KXBTCPERP", "--output", str(tmp_path / "rec"), "--compress", "gzip",
+                "--quiet"]  # no --duration: it must end by itself
+        code = await asyncio.wait_for(asyncio.to_thread(main, argv), 30)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("record: writing failed: [Errno 28] No space left on device") == 1, err
