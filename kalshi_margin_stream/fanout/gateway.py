@@ -151,21 +151,23 @@ class Gateway:
 
     async def aclose(self, drain_timeout: float = 2.0) -> None:
         """Stop publishing: flush what is buffered (bounded), remove the heartbeat."""
-        for sub in self._subs:
-            await sub.aclose()
-        await self.publisher.drain(drain_timeout)
-        self._stop.set()
-        self.publisher.stop()
-        tasks, self._tasks = self._tasks, []
-        # Each loop ends after its Redis call in flight (bounded by redis_timeout);
-        # cancelling mid-call stays the fallback.
-        await stop_tasks(tasks, grace=self.redis_timeout + 0.5, log=self.log)
         try:
-            async with asyncio.timeout(drain_timeout):
-                await self.redis.delete(self.names.heartbeat)
-        except (RedisError, OSError, TimeoutError):
-            pass
-        await self.redis.aclose()
+            for sub in self._subs:
+                await sub.aclose()
+            await self.publisher.drain(drain_timeout)
+        finally:  # the loops stop and the pool closes even if the client failed
+            self._stop.set()
+            self.publisher.stop()
+            tasks, self._tasks = self._tasks, []
+            # Each loop ends after its Redis call in flight (bounded by redis_timeout);
+            # cancelling mid-call stays the fallback.
+            await stop_tasks(tasks, grace=self.redis_timeout + 0.5, log=self.log)
+            try:
+                async with asyncio.timeout(drain_timeout):
+                    await self.redis.delete(self.names.heartbeat)
+            except (RedisError, OSError, TimeoutError):
+                pass
+            await self.redis.aclose()
 
     # --- the pump (one task per subscription; never waits on Redis) ------------------
 
