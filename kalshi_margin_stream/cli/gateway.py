@@ -23,7 +23,7 @@ import dataclasses
 import json
 import sys
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from ..core.messages import CHANNELS
 from ..exceptions import KalshiError
@@ -61,15 +61,19 @@ def add_parser(subparsers: Any) -> None:
 
 
 def redacted(url: str) -> str:
-    """``url`` without its password."""
+    """``url`` without its password (in the user part, or redis-py's ``?password=``)."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+    query = "&".join(f"{k}=***" if k.lower() == "password" else f"{k}={v}" if sep else k
+                     for k, sep, v in (item.partition("=")
+                                       for item in parts.query.split("&") if item))
+    out = url  # edited in place: urlunsplit would turn unix:///path into unix:/path
+    if query != parts.query:
+        out = out.replace("?" + parts.query, "?" + query, 1)
+    if parts.password is not None:
+        host = parts.netloc.rpartition("@")[2]  # as written: IPv6 brackets kept
+        user = f"{parts.username}:***@" if parts.username else ":***@"
+        out = out.replace(parts.netloc, user + host, 1)
+    return out
 
 
 def _check(args: argparse.Namespace) -> str | None:

@@ -129,6 +129,11 @@ def test_the_redis_password_is_never_printed() -> None:
     assert redacted("redis://:s3cret@host:6380/0") == "redis://:***@host:6380/0"
     assert redacted("redis://user:s3cret@host/1") == "redis://user:***@host/1"
     assert redacted("redis://host:6379/0") == "redis://host:6379/0"
+    assert redacted("redis://host:6379/0?password=s3cret&socket_timeout=1") == \
+        "redis://host:6379/0?password=***&socket_timeout=1"
+    assert redacted("unix:///run/redis.sock?db=1&password=s3cret") == \
+        "unix:///run/redis.sock?db=1&password=***"
+    assert redacted("rediss://:s3cret@[::1]:6380/2") == "rediss://:***@[::1]:6380/2"
 
 
 async def test_options_before_the_command_count_and_ctrl_c_is_130_after_the_statistics(
