@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 
@@ -67,3 +68,16 @@ async def test_record_ends_with_status_1_when_the_disk_fails(
     err = capsys.readouterr().err
     assert code == 1
     assert err.count("record: writing failed: [Errno 28] No space left on device") == 1, err
+
+
+def test_replay_of_a_file_that_is_not_text_counts_errors_without_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from kalshi_margin_stream.cli.main import main
+
+    path = tmp_path / "garbage.bin"
+    path.write_bytes(b"\xef\xbb\xff\xfe not utf-8 \x80\x81\n{\"type\":\n" + bytes(range(256)))
+    code = main(["replay", "--json", str(path)])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1  # undecodable frames are errors of the recording
+    # four lines (bytes(range(256)) holds a newline), none a message: four errors
+    assert out["frames"] == 4 and len(out["errors"]) == 4 and out["by_type"] == {}
