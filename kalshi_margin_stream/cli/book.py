@@ -85,6 +85,8 @@ async def show(view: BookView, client: Client, stop: Stopper, console: Console,
             await stop.wait(4.0)
             if not stop.event.is_set():
                 await out.put((view.plain_line(client) + "\n").encode())
+        if out.closed:  # the reader went away (``| head``): the command ends, quietly
+            stop.set()
         view.freeze(client)
         await out.put((view.plain_line(client) + "\n").encode())
     finally:
