@@ -72,7 +72,10 @@ async def show(view: BookView, client: Client, stop: Stopper, console: Console,
                   vertical_overflow="crop") as live:
             while not stop.event.is_set():
                 size = console.size
-                live.update(view.renderable(client, size.width, size.height), refresh=True)
+                frame = view.renderable(client, size.width, size.height)  # plain text built here
+                # drawn by a thread: a terminal that stops reading (Ctrl-S, a slow link)
+                # blocks the drawing, never the socket reader
+                await asyncio.to_thread(live.update, frame, refresh=True)
                 await stop.wait(period)
         view.freeze(client)
         return
@@ -82,6 +85,8 @@ async def show(view: BookView, client: Client, stop: Stopper, console: Console,
             await stop.wait(4.0)
             if not stop.event.is_set():
                 await out.put((view.plain_line(client) + "\n").encode())
+        if out.closed:  # the reader went away (``| head``): the command ends, quietly
+            stop.set()
         view.freeze(client)
         await out.put((view.plain_line(client) + "\n").encode())
     finally:

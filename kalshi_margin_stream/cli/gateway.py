@@ -10,7 +10,8 @@ Holds the client (reconnects, resyncs, REST fallback) and publishes every update
 JSON line ``{"epoch", "prefix", "redis", "channels", "markets"}`` (the Redis
 password is never printed); at the end (``--duration``, SIGINT or SIGTERM) one
 JSON line of statistics. ``--timeout`` bounds each Redis call (default 2 s).
-Exit status: 0 ok, 1 the exchange or Redis failed, 2 bad arguments or credentials.
+Exit status: 0 ok (or SIGTERM), 1 Redis unusable at start or the WebSocket never
+connected, 2 bad arguments or credentials, 130 Ctrl-C (after the statistics line).
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-import signal
 import sys
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from ..core.messages import CHANNELS
 from ..exceptions import KalshiError
-from .rest import add_connection_args
+from .common import AttemptCounter, Stopper
+from .connection import add_connection_args, add_stream_args
 
 __all__ = ["add_parser", "redacted", "run"]
 
@@ -42,7 +43,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--redis", required=True, metavar="URL",
                    help="redis://[:password@]host:port/db, rediss://... or unix://path")
     add_connection_args(p)
-    p.add_argument("--ws-url", help="WebSocket URL, e.g. the simulator's (overrides --env)")
+    add_stream_args(p)
     p.add_argument("--channels", nargs="+", choices=CHANNELS, required=True)
     p.add_argument("--markets", nargs="+", metavar="TICKER",
                    help="market tickers (required for orderbook_delta)")
@@ -60,15 +61,19 @@ def add_parser(subparsers: Any) -> None:
 
 
 def redacted(url: str) -> str:
-    """``url`` without its password."""
+    """``url`` without its password (in the user part, or redis-py's ``?password=``)."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+    query = "&".join(f"{k}=***" if k.lower() == "password" else f"{k}={v}" if sep else k
+                     for k, sep, v in (item.partition("=")
+                                       for item in parts.query.split("&") if item))
+    out = url  # edited in place: urlunsplit would turn unix:///path into unix:/path
+    if query != parts.query:
+        out = out.replace("?" + parts.query, "?" + query, 1)
+    if parts.password is not None:
+        host = parts.netloc.rpartition("@")[2]  # as written: IPv6 brackets kept
+        user = f"{parts.username}:***@" if parts.username else ":***@"
+        out = out.replace(parts.netloc, user + host, 1)
+    return out
 
 
 def _check(args: argparse.Namespace) -> str | None:
@@ -112,30 +117,66 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
+async def _redis_problem(url: str, timeout: float) -> str | None:
+    """Why Redis cannot be used (unreachable, wrong password...), or ``None``: said once
+    at start, rather than a gateway that runs on dropping every entry."""
+    from redis.exceptions import RedisError
+
+    from ..fanout.connect import open_redis
+
+    redis = open_redis(url, timeout=timeout)
+    try:
+        async with asyncio.timeout(timeout):
+            await redis.ping()
+    except (RedisError, OSError, TimeoutError) as exc:
+        return f"cannot use Redis at {redacted(url)}: {type(exc).__name__}: {exc}"
+    finally:
+        await redis.aclose()
+    return None
+
+
+async def _stop_on_failure(gateway: Any, stop: Stopper) -> None:
+    await gateway.wait_failed()
+    stop.set()
+
+
 async def _serve(args: argparse.Namespace, creds: Any) -> int:
     from ..fanout.gateway import Gateway
-    from ..stream.client import Client
+    from .stream import open_client
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    async with Client(creds, env=args.env, rest_url=args.rest_url,
-                      ws_url=args.ws_url) as client:
-        async with Gateway(client, args.redis, channels=args.channels, markets=args.markets,
-                           prefix=args.prefix, maxlen=args.maxlen, buffer=args.buffer,
-                           snapshot_interval=args.snapshot_interval,
-                           heartbeat_interval=args.heartbeat_interval,
-                           redis_timeout=args.timeout or 2.0) as gateway:
-            print(json.dumps({"epoch": gateway.epoch, "prefix": args.prefix,
-                              "redis": redacted(args.redis), "channels": list(gateway.channels),
-                              "markets": list(gateway.markets)}), flush=True)
-            try:
-                async with asyncio.timeout(args.duration):
-                    await stop.wait()
-            except TimeoutError:
-                pass
-            stats = gateway.statistics()
+    redis_timeout = args.timeout or 2.0
+    problem = await _redis_problem(args.redis, redis_timeout)
+    if problem is not None:
+        print(f"gateway: {problem}", file=sys.stderr)
+        return 1
+    with Stopper() as stop:  # SIGINT: statistics, then 130; SIGTERM: 0 (cli/common.py)
+        counter = AttemptCounter()
+        async with open_client(args, creds, recorder=counter) as client:
+            async with Gateway(client, args.redis, channels=args.channels,
+                               markets=args.markets, prefix=args.prefix, maxlen=args.maxlen,
+                               buffer=args.buffer, snapshot_interval=args.snapshot_interval,
+                               heartbeat_interval=args.heartbeat_interval,
+                               redis_timeout=redis_timeout) as gateway:
+                print(json.dumps({"epoch": gateway.epoch, "prefix": args.prefix,
+                                  "redis": redacted(args.redis),
+                                  "channels": list(gateway.channels),
+                                  "markets": list(gateway.markets)}), flush=True)
+                watcher = asyncio.create_task(_stop_on_failure(gateway, stop))
+                try:
+                    await stop.wait(args.duration)
+                finally:
+                    watcher.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await watcher
+                stats = gateway.statistics()
+            failure = gateway.failure
     print(json.dumps(dataclasses.asdict(stats), default=str), flush=True)
-    return 0
+    if failure is not None:
+        print(f"gateway: publishing stopped: {failure}", file=sys.stderr)
+        return 1
+    if stats.client.connections == 0:
+        why = f" (last error: {counter.last_error})" if counter.last_error else ""
+        print(f"gateway: the WebSocket never connected after {counter.attempts} attempts"
+              f"{why}; check --ws-url / --env", file=sys.stderr)
+        return 1
+    return stop.exit_code

@@ -89,12 +89,10 @@ async def _against_exchange(args: argparse.Namespace, body: Any) -> tuple[Any, b
 
 
 def run(args: argparse.Namespace) -> int:
+    _fill_defaults(args)
     try:
         body = None
         if args.margins_command != "reconcile":
-            if args.file is None:
-                raise InvalidRequest(f"margins {args.margins_command} needs FILE (or - for "
-                                     "stdin)")
             body = load_request(args.file)
         if args.subaccount is not None and not 0 <= args.subaccount <= 63:
             raise InvalidRequest("--subaccount must be 0-63")
@@ -113,7 +111,28 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_options(p: argparse.ArgumentParser) -> None:
+    """The options of every ``margins`` command, accepted before or after the
+    command's name (suppressed defaults, filled in by :func:`_fill_defaults`)."""
+    p.add_argument("--compact", action="store_true", default=argparse.SUPPRESS,
+                   help="only the totals of each result")
+    p.add_argument("--subaccount", type=int, default=argparse.SUPPRESS,
+                   help="0-63 (overrides the file)")
+    p.add_argument("--sim", action="store_true", default=argparse.SUPPRESS,
+                   help="answer against a fresh embedded simulator (no credentials needed)")
+
+
+def _fill_defaults(args: argparse.Namespace) -> None:
+    for name, value in (("compact", False), ("subaccount", None), ("sim", False),
+                        ("file", None)):
+        if not hasattr(args, name):
+            setattr(args, name, value)
+
+
 def add_parser(subparsers: Any) -> None:
+    # One sub-parser per command, FILE a required positional of orders/basket: an optional
+    # positional (nargs="?") after the command name is consumed, empty, by the first
+    # option, so ``margins basket --sim FILE`` used to fail with "unrecognized arguments".
     p = subparsers.add_parser(
         "margins", help="pre-trade order and basket margins, and reconciliation",
         description="Kite-style pre-trade margins (margin-model.md §8.5): 'orders' prices each "
@@ -121,12 +140,14 @@ def add_parser(subparsers: Any) -> None:
                     "benefit); 'reconcile' compares our formulas with /margin/balance, /risk "
                     "and /positions.")
     add_connection_args(p)
-    p.add_argument("margins_command", choices=["orders", "basket", "reconcile"],
-                   metavar="orders|basket|reconcile")
-    p.add_argument("file", nargs="?", metavar="FILE.json",
-                   help="request object or list of orders; - reads stdin")
-    p.add_argument("--compact", action="store_true", help="only the totals of each result")
-    p.add_argument("--subaccount", type=int, default=None, help="0-63 (overrides the file)")
-    p.add_argument("--sim", action="store_true",
-                   help="answer against a fresh embedded simulator (no credentials needed)")
+    _add_options(p)
+    commands = p.add_subparsers(dest="margins_command", metavar="orders|basket|reconcile",
+                                required=True)
+    for name, help_text in (("orders", "each order priced alone"),
+                            ("basket", "the whole basket: initial, final, sequential, benefit")):
+        c = commands.add_parser(name, help=help_text)
+        c.add_argument("file", metavar="FILE.json",
+                       help="request object or list of orders; - reads stdin")
+        _add_options(c)
+    _add_options(commands.add_parser("reconcile", help="our formulas vs the exchange's"))
     p.set_defaults(func=run)

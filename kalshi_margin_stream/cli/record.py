@@ -23,6 +23,7 @@ from typing import Any
 
 from ..exceptions import KalshiError
 from ..recording.recorder import COMPRESSIONS, Recorder, RecorderStats, default_compression
+from ..stream.specs import SPECS
 from .common import (
     AttemptCounter,
     Stopper,
@@ -32,7 +33,7 @@ from .common import (
     positive_int,
 )
 from .connection import add_connection_args, add_stream_args
-from .stream import SPECS, add_channel_args, check_channels, consume, credentials_from, open_client
+from .stream import add_channel_args, check_channels, consume, credentials_from, open_client
 
 __all__ = ["add_parser", "run"]
 
@@ -94,18 +95,23 @@ def progress_line(s: RecorderStats, rate: float) -> str:
             f"reconnects {s.reconnects}  lag p99 {s.lag_p99_ms:.0f} ms{queued}{shed}  {file}")
 
 
-async def _progress(recorder: Recorder, quiet: bool) -> None:
+async def _progress(recorder: Recorder, quiet: bool, stop: Stopper) -> None:
     tty = sys.stderr.isatty()
     period = 1.0 if tty else 10.0
     last_n, last_t = 0, time.monotonic()
     while True:
-        await asyncio.sleep(period)
-        s = recorder.stats()
+        await asyncio.sleep(0.25)
+        if recorder.error is not None:  # nothing more can be recorded: end (status 1)
+            print(("\n" if tty and not quiet else "")
+                  + f"record: writing failed: {recorder.error}", file=sys.stderr)
+            stop.set()
+            return
         now = time.monotonic()
+        if now - last_t < period:
+            continue
+        s = recorder.stats()
         rate = (s.frames - last_n) / (now - last_t)
         last_n, last_t = s.frames, now
-        if recorder.error is not None:
-            print(f"record: writing failed: {recorder.error}", file=sys.stderr)
         if not quiet:
             sys.stderr.write(("\r\x1b[K" if tty else "") + progress_line(s, rate)
                              + ("" if tty else "\n"))
@@ -129,7 +135,7 @@ async def _record(args: argparse.Namespace, creds: Any, recorder: Recorder) -> i
             async def drain(sub: Any, item: Any) -> None:
                 return None
 
-            ticker = asyncio.ensure_future(_progress(recorder, args.quiet))
+            ticker = asyncio.ensure_future(_progress(recorder, args.quiet, stop))
             try:
                 await consume(subs, stop, args.duration, drain)
             finally:

@@ -24,26 +24,12 @@ from ..core.auth import Credentials
 from ..core.messages import CHANNELS
 from ..exceptions import KalshiError
 from ..stream.client import Client, ClientStats
-from ..stream.subscriptions import (
-    Books,
-    Fills,
-    OrderGroups,
-    Orders,
-    Spec,
-    Stale,
-    Subscription,
-    Tickers,
-    Trades,
-)
+from ..stream.specs import SPECS
+from ..stream.subscriptions import Stale, Subscription
 from .common import AttemptCounter, StdoutLines, Stopper, connect_within, non_negative_float
 from .connection import add_connection_args, add_stream_args
 
 __all__ = ["SPECS", "add_parser", "credentials_from", "open_client", "run", "summary_json"]
-
-SPECS: dict[str, type[Spec[Any]]] = {
-    "orderbook_delta": Books, "ticker": Tickers, "trade": Trades, "fill": Fills,
-    "user_orders": Orders, "order_group_updates": OrderGroups,
-}
 
 
 def add_parser(subparsers: Any) -> None:

@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-__all__ = ["open_redis", "raise_if_cancelled", "stop_tasks"]
+__all__ = ["open_redis", "raise_if_cancelled", "sleep_unless", "stop_tasks"]
 
 
 def open_redis(url: str, *, timeout: float | None) -> aioredis.Redis:
@@ -61,3 +61,12 @@ async def stop_tasks(tasks: Sequence[asyncio.Task[Any]], *, grace: float,
     for task in tasks:
         if task.done() and not task.cancelled() and task.exception() is not None:
             log.error("task %s failed: %r", task.get_name(), task.exception())
+
+
+async def sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep ``seconds``, but wake at once when ``stop`` is set (a loop that closes)."""
+    try:
+        async with asyncio.timeout(seconds):
+            await stop.wait()
+    except TimeoutError:
+        pass

@@ -31,6 +31,10 @@ Consumer groups (``group=``/``consumer=``): updates are then read with
 siblings share the work (each entry goes to one of them; a restarted consumer
 first gets back its unacknowledged entries). Books are still rebuilt from every
 entry by a plain reader, so ``feed.book()`` is whole in every sibling.
+
+Size: about 700 lines because the recovery above is one state machine shared by
+the plain reader, the group reader and the heartbeat watch; split across modules,
+its rules would be read (and changed) in pieces.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ from ..core.messages import OrderbookDelta, OrderbookSnapshot
 from ..exceptions import BookDesync, ClientClosed, DecodeError
 from ..stream.latency import Histogram, LatencySummary
 from ..stream.subscriptions import Spec, Stale, Subscription, ticker_of
-from .connect import open_redis, raise_if_cancelled, stop_tasks
+from .connect import open_redis, raise_if_cancelled, sleep_unless, stop_tasks
 from .entries import (
     SNAPSHOT,
     STALE,
@@ -699,9 +703,4 @@ class RemoteFeed:
             await self._sleep(self.heartbeat_check)
 
     async def _sleep(self, seconds: float) -> None:
-        """Sleep, but wake at once when the feed closes."""
-        try:
-            async with asyncio.timeout(seconds):
-                await self._stop.wait()
-        except TimeoutError:
-            pass
+        await sleep_unless(self._stop, seconds)

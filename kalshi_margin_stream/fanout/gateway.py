@@ -36,31 +36,15 @@ from ..core.book import BookStatus, OrderBook
 from ..core.messages import CHANNELS, OrderbookDelta, OrderbookSnapshot
 from ..exceptions import BookDesync
 from ..stream.client import Client, ClientStats
-from ..stream.subscriptions import (
-    Books,
-    Fills,
-    OrderGroups,
-    Orders,
-    Spec,
-    Stale,
-    Subscription,
-    Tickers,
-    Trades,
-    ticker_of,
-)
-from .connect import open_redis, raise_if_cancelled, stop_tasks
+from ..stream.specs import SPECS
+from ..stream.subscriptions import Stale, Subscription, ticker_of
+from .connect import open_redis, raise_if_cancelled, sleep_unless, stop_tasks
 from .entries import MESSAGE, SNAPSHOT, STALE, apply_to_book, book_snapshot, encode_message
 from .entries import exchange_ts_ms as _exchange_ts
 from .names import MARKET_STREAMS, StreamNames
 from .publisher import Publisher, PublisherStats
 
 __all__ = ["Gateway", "GatewayStats", "SPECS", "new_epoch"]
-
-SPECS: dict[str, type[Spec[Any]]] = {
-    "orderbook_delta": Books, "ticker": Tickers, "trade": Trades, "fill": Fills,
-    "user_orders": Orders, "order_group_updates": OrderGroups,
-}
-"""The subscription spec of each channel."""
 
 
 def new_epoch() -> str:
@@ -138,6 +122,10 @@ class Gateway:
         self._tasks: list[asyncio.Task[None]] = []
         self._run_id: str | None = None
         self._stop = asyncio.Event()
+        self._failed = asyncio.Event()
+        self.failure: BaseException | None = None
+        """Why a subscription's pump ended (the client's fatal error, a bug): the gateway
+        then stops heartbeating, so consumers see it dead instead of quiet."""
         self.redis_timeout = redis_timeout
         self.published = self.snapshots = self.upstream_stale = 0
         self.mirror_desyncs = self.redis_restarts = self.heartbeat_errors = 0
@@ -163,25 +151,43 @@ class Gateway:
 
     async def aclose(self, drain_timeout: float = 2.0) -> None:
         """Stop publishing: flush what is buffered (bounded), remove the heartbeat."""
-        for sub in self._subs:
-            await sub.aclose()
-        await self.publisher.drain(drain_timeout)
-        self._stop.set()
-        self.publisher.stop()
-        tasks, self._tasks = self._tasks, []
-        # Each loop ends after its Redis call in flight (bounded by redis_timeout);
-        # cancelling mid-call stays the fallback.
-        await stop_tasks(tasks, grace=self.redis_timeout + 0.5, log=self.log)
         try:
-            async with asyncio.timeout(drain_timeout):
-                await self.redis.delete(self.names.heartbeat)
-        except (RedisError, OSError, TimeoutError):
-            pass
-        await self.redis.aclose()
+            for sub in self._subs:
+                await sub.aclose()
+            await self.publisher.drain(drain_timeout)
+        finally:  # the loops stop and the pool closes even if the client failed
+            self._stop.set()
+            self.publisher.stop()
+            tasks, self._tasks = self._tasks, []
+            # Each loop ends after its Redis call in flight (bounded by redis_timeout);
+            # cancelling mid-call stays the fallback.
+            await stop_tasks(tasks, grace=self.redis_timeout + 0.5, log=self.log)
+            try:
+                async with asyncio.timeout(drain_timeout):
+                    await self.redis.delete(self.names.heartbeat)
+            except (RedisError, OSError, TimeoutError):
+                pass
+            await self.redis.aclose()
 
     # --- the pump (one task per subscription; never waits on Redis) ------------------
 
+    async def wait_failed(self) -> BaseException:
+        """Return once a pump has failed (see :attr:`failure`)."""
+        await self._failed.wait()
+        assert self.failure is not None
+        return self.failure
+
     async def _pump(self, sub: Subscription[Any]) -> None:
+        try:
+            await self._pump_items(sub)
+        except Exception as exc:  # noqa: BLE001 - owned here: said, and the gateway stops
+            self.log.error("publishing %s stopped: %r", sub.spec.channel, exc)
+            if self.failure is None:
+                self.failure = exc
+            self._failed.set()
+            self._stop.set()  # no more heartbeats: consumers see a dead gateway
+
+    async def _pump_items(self, sub: Subscription[Any]) -> None:
         channel = sub.spec.channel
         publisher = self.publisher
         async for item in sub:
@@ -290,12 +296,7 @@ class Gateway:
             await self._sleep(self.heartbeat_interval)
 
     async def _sleep(self, seconds: float) -> None:
-        """Sleep, but wake at once when the gateway closes."""
-        try:
-            async with asyncio.timeout(seconds):
-                await self._stop.wait()
-        except TimeoutError:
-            pass
+        await sleep_unless(self._stop, seconds)
 
     def _health_json(self) -> bytes:
         stats = self.statistics()

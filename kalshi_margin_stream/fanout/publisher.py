@@ -202,6 +202,11 @@ class Publisher:
             backoff = 0.05
             self.written += n
             self.batches += 1
+        left = len(self._buf)
+        if left:  # stopped before Redis took them (gateway.aclose drains first, bounded)
+            self._buf.clear()
+            self.dropped += left
+            self.log.warning("publisher stopped with %d entries unwritten", left)
 
     async def _write(self, items: list[tuple[str, dict[str, str | bytes], str | None]]
                      ) -> None:

@@ -76,4 +76,7 @@ def decode_line(line: bytes) -> Record | None:
         return None
     if line.startswith(_PREFIX):
         return _decoder.decode(line)
-    return Record("f", None, 0, line.decode("utf-8", "surrogateescape"))
+    try:
+        return Record("f", None, 0, line.decode("utf-8"))
+    except UnicodeDecodeError:  # not text: kept as the bytes it is, the decoder refuses it
+        return Record("b", None, 0, base64.b64encode(line).decode())

@@ -261,8 +261,12 @@ class Recorder:
             self._loop()
         except BaseException as exc:  # a full disk, a removed directory...
             self.error = exc
-            _log.error("recorder: writing failed (%s); frames are now shed", exc)
-            self._queue.clear()
+            lost = 0
+            while self._queue:  # what was buffered is lost too: counted, never silent
+                lost += len(self._queue.popleft()) == 3
+            self._shed += lost
+            _log.error("recorder: writing failed (%s); %d buffered frames lost, frames are "
+                       "now shed", exc, lost)
         finally:
             if self._sink is not None:
                 try:
@@ -292,10 +296,14 @@ class Recorder:
             batch = 0
             while queue and batch < 4096:
                 item = queue.popleft()
-                if len(item) == 3:
-                    self._write_frame(*item)
-                else:
-                    self._write_event(*item)
+                try:
+                    if len(item) == 3:
+                        self._write_frame(*item)
+                    else:
+                        self._write_event(*item)
+                except BaseException:
+                    self._shed += len(item) == 3  # the frame being written is lost too
+                    raise
                 batch += 1
             now = time.monotonic()
             if self._sink is not None and now - last_flush >= self.flush_seconds:
@@ -311,10 +319,16 @@ class Recorder:
             if self.rotate_ns is None or recv_ns - self._file_start_ns < self.rotate_ns:
                 return sink, manifest
             self._close_file()
-        self._seq += 1
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(recv_ns / 1e9))
-        path = self.directory / f"{self.prefix}-{stamp}-{self._seq:05d}{_SUFFIX[self.compress]}"
-        self._sink = sink = _Sink(path, self.compress)
+        while True:  # a run restarted within the same second into the same directory
+            self._seq += 1
+            path = self.directory / (f"{self.prefix}-{stamp}-{self._seq:05d}"
+                                     f"{_SUFFIX[self.compress]}")
+            try:
+                self._sink = sink = _Sink(path, self.compress)
+                break
+            except FileExistsError:
+                continue
         self._manifest = manifest = Manifest(path.name, self.compress, _last_seq=self._last_seq)
         self._file_start_ns = recv_ns
         self.files.append(path)

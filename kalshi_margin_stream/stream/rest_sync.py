@@ -153,6 +153,8 @@ class RestSync:
                          else self.limits.fallback_interval)
         if self.reconcile_enabled and self.limits.reconcile_interval:
             waits.append(self.limits.reconcile_interval)
+        if self._backfill:  # a backfill REST could not serve: try again
+            waits.append(self.limits.fallback_interval)
         return min(waits) if waits else None
 
     async def _step(self) -> None:
@@ -166,16 +168,25 @@ class RestSync:
             await self._guarded(self.reconcile(), "reconcile")
         for channel in list(self._backfill):
             tickers = self._backfill.pop(channel)
-            await self._guarded(self._backfill_channel(channel, tickers), f"backfill {channel}")
+            if not await self._guarded(self._backfill_channel(channel, tickers),
+                                       f"backfill {channel}"):
+                self._requeue(channel, tickers)  # REST failed: retried, never forgotten
         if down and self.fallback_enabled:
             await self._guarded(self.poll_books(), "book poll")
 
-    async def _guarded(self, coro: Any, what: str) -> None:
+    async def _guarded(self, coro: Any, what: str) -> bool:
+        """Run ``coro``; ``False`` if REST failed (counted and logged)."""
         try:
             await coro
         except KalshiError as exc:  # REST trouble never kills the stream
             self.errors += 1
             self.log.warning("%s failed: %s", what, exc)
+            return False
+        return True
+
+    def _requeue(self, channel: str, tickers: set[str] | None) -> None:
+        have = self._backfill.get(channel, set())
+        self._backfill[channel] = None if tickers is None or have is None else have | tickers
 
     # --- the work ---------------------------------------------------------------------
 
@@ -217,18 +228,30 @@ class RestSync:
     async def backfill_trades(self, tickers: set[str] | None) -> int:
         """Deliver trades the socket missed, oldest first; returns how many."""
         targets: list[str | None] = list(sorted(tickers)) if tickers else [None]
-        since_by_ticker, since_all = self._trade_since, self._trade_since_all or 0
+        since_by_ticker, since_all = self._trade_since, self._trade_since_all
         self._trade_since, self._trade_since_all = {}, None
         found: list[Trade] = []
-        for ticker in targets:
-            since = since_by_ticker.get(ticker, 0) if ticker else since_all
-            min_ts = since // 1000 if since else None
-            async for t in self.rest.iter_trades(ticker=ticker, min_ts=min_ts):
-                if t.trade_id in self._seen_trades:
-                    continue
-                found.append(Trade(sid=0, msg=TradeBody(
-                    trade_id=t.trade_id, market_ticker=t.ticker, price=t.price, count=t.count,
-                    taker_side=t.taker_side, ts_ms=t.created_time_ms)))
+        try:
+            for ticker in targets:
+                since = since_by_ticker.get(ticker, 0) if ticker else (since_all or 0)
+                min_ts = since // 1000 if since else None
+                async for t in self.rest.iter_trades(ticker=ticker, min_ts=min_ts):
+                    if t.trade_id in self._seen_trades:
+                        continue
+                    found.append(Trade(sid=0, msg=TradeBody(
+                        trade_id=t.trade_id, market_ticker=t.ticker, price=t.price,
+                        count=t.count, taker_side=t.taker_side, ts_ms=t.created_time_ms)))
+        except BaseException:
+            # The retry must reach back as far: the marks come back, the earliest winning
+            # over any a newer request set meanwhile.
+            for ticker, ts in since_by_ticker.items():
+                held = self._trade_since.get(ticker)
+                self._trade_since[ticker] = ts if held is None else min(held, ts)
+            if since_all is not None:
+                held_all = self._trade_since_all
+                self._trade_since_all = since_all if held_all is None else min(held_all,
+                                                                               since_all)
+            raise
         found.sort(key=lambda m: m.msg.ts_ms)
         delivered = 0
         for msg in found:

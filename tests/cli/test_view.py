@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 from typing import Any
 
 import pytest
 from rich.console import Console
 
+from kalshi_margin_stream.cli.book import show
 from kalshi_margin_stream.cli.common import Stopper
 from kalshi_margin_stream.cli.view import BookView
 from kalshi_margin_stream.stream.subscriptions import Books, Subscription, Tickers, Trades
@@ -92,3 +94,47 @@ def test_stale_markers_are_not_counted_as_updates() -> None:
     view.on_item("fill", Stale(channel="fill", tickers=None, reason="reconnect"))
     assert view.updates == {"fill": 1}
     assert view.stale_markers == 1
+
+
+class StalledTerminal(io.StringIO):
+    """A terminal that stops reading after its first writes (Ctrl-S, a stalled link)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+        self.stalled = threading.Event()
+        self.release = threading.Event()
+
+    def write(self, s: str) -> int:
+        self.writes += 1
+        if self.writes > 3 and not self.release.is_set():
+            self.stalled.set()
+            self.release.wait(15)
+            self.stalled.clear()
+        return super().write(s)
+
+
+async def test_a_stalled_terminal_never_stalls_the_event_loop() -> None:
+    view = BookView(tuple(MARKETS))
+    term = StalledTerminal()
+    console = Console(file=term, width=120, height=40, force_terminal=True,
+                      color_system=None, legacy_windows=False)
+    async with sim_and_client() as (sim, client):
+        sub = client.subscribe(Books(tuple(MARKETS)))
+        task = asyncio.ensure_future(feed(view, sub))
+        stop = Stopper()
+        drawer = asyncio.ensure_future(show(view, client, stop, console, period=0.01))
+        try:
+            await eventually(term.stalled.is_set, timeout=10, what="the terminal stalled")
+            frames = client.statistics().frames
+            sim.step_flow(200)  # the loop must go on reading while the drawing waits
+            await eventually(lambda: client.statistics().frames >= frames + 100, timeout=10,
+                             what="frames read while the terminal is stalled")
+            assert term.stalled.is_set()  # ...and the drawing is still waiting
+            assert not drawer.done()
+        finally:
+            term.release.set()
+            stop.set()
+            await asyncio.wait_for(drawer, 10)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)

@@ -129,3 +129,80 @@ def test_the_redis_password_is_never_printed() -> None:
     assert redacted("redis://:s3cret@host:6380/0") == "redis://:***@host:6380/0"
     assert redacted("redis://user:s3cret@host/1") == "redis://user:***@host/1"
     assert redacted("redis://host:6379/0") == "redis://host:6379/0"
+    assert redacted("redis://host:6379/0?password=s3cret&socket_timeout=1") == \
+        "redis://host:6379/0?password=***&socket_timeout=1"
+    assert redacted("unix:///run/redis.sock?db=1&password=s3cret") == \
+        "unix:///run/redis.sock?db=1&password=***"
+    assert redacted("rediss://:s3cret@[::1]:6380/2") == "rediss://:***@[::1]:6380/2"
+
+
+async def test_options_before_the_command_count_and_ctrl_c_is_130_after_the_statistics(
+        redis_server: RedisServer, tmp_path: Path) -> None:
+    async with running_simulator(markets=MARKETS, rate=100.0) as sim:
+        key = sim.write_private_key(tmp_path / "key.pem")
+        # --ws-url before the sub-command (it was overridden by the gateway's own default)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "kalshi_margin_stream", "--ws-url", sim.ws_url,
+            "--rest-url", sim.rest_url, "gateway", "--redis", redis_server.url,
+            "--key-id", sim.key_id, "--private-key", str(key), "--channels", "trade",
+            "--markets", *MARKETS, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        assert proc.stdout is not None
+        try:
+            first = json.loads(await asyncio.wait_for(proc.stdout.readline(), 30))
+            await eventually(lambda: len(sim.connections()) >= 1, timeout=20,
+                             what="the gateway connected to the simulator")
+            feed = RemoteFeed(redis_server.url, heartbeat_check=0.1)
+            async with feed:
+                await eventually(lambda: feed.gateway_alive, timeout=20, what="heartbeat")
+            proc.send_signal(signal.SIGINT)
+            out, err = await asyncio.wait_for(proc.communicate(), 20)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.communicate()
+        assert proc.returncode == 130, err.decode()
+        stats = json.loads(out.decode().strip().splitlines()[-1])
+        assert stats["epoch"] == first["epoch"]
+        assert stats["client"]["connections"] >= 1, err.decode()
+
+
+async def test_an_unusable_redis_is_said_once_at_start_status_1_without_the_password(
+        tmp_path: Path) -> None:
+    async with running_simulator(markets=MARKETS, rate=0.0) as sim:
+        key = sim.write_private_key(tmp_path / "key.pem")
+        code, out, err = await run_cli(
+            "--redis", "redis://:s3cret@127.0.0.1:1/0", "--ws-url", sim.ws_url,
+            "--rest-url", sim.rest_url, "--key-id", sim.key_id, "--private-key", str(key),
+            "--channels", "trade", "--markets", *MARKETS, "--timeout", "2")
+    assert code == 1 and out == ""
+    assert "cannot use Redis at redis://:***@127.0.0.1:1/0" in err
+    assert "s3cret" not in err and len(err.strip().splitlines()) == 1, err
+
+
+async def test_a_websocket_that_never_connects_is_status_1(
+        redis_server: RedisServer, tmp_path: Path) -> None:
+    async with running_simulator(markets=MARKETS, rate=0.0) as sim:
+        key = sim.write_private_key(tmp_path / "key.pem")
+        code, out, err = await run_cli(
+            "--redis", redis_server.url, "--ws-url", "ws://127.0.0.1:1/x",
+            "--rest-url", sim.rest_url, "--key-id", sim.key_id, "--private-key", str(key),
+            "--channels", "trade", "--markets", *MARKETS, "--duration", "1.5")
+    assert code == 1, err
+    assert json.loads(out.strip().splitlines()[-1])["client"]["connections"] == 0
+    assert "never connected" in err and "Traceback" not in err
+
+
+async def test_a_rejected_key_ends_the_gateway_at_once_instead_of_heartbeating_on(
+        redis_server: RedisServer, tmp_path: Path) -> None:
+    async with running_simulator(markets=MARKETS, rate=0.0) as sim:
+        key = sim.write_private_key(tmp_path / "key.pem")
+        # no --duration: before the fix it ran (heartbeat and all) until a signal, and
+        # run_cli's 60 s bound failed the test
+        code, _, err = await run_cli(
+            "--redis", redis_server.url, "--ws-url", sim.ws_url, "--rest-url", sim.rest_url,
+            "--key-id", "not-a-registered-key", "--private-key", str(key),
+            "--channels", "trade", "--markets", *MARKETS)
+    assert code == 1, err
+    assert "handshake rejected" in err.strip().splitlines()[-1]
+    assert "Traceback" not in err

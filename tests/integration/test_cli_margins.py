@@ -95,8 +95,28 @@ def test_a_missing_file_or_credentials_is_status_2(
     code, _, err = cli(capsys, "margins", "orders", write(tmp_path, BASKET),
                        "--rest-url", "http://127.0.0.1:9/trade-api/v2")
     assert code == 2 and "credentials" in err
-    code, _, err = cli(capsys, "margins", "basket", "--sim")
-    assert code == 2 and "needs FILE" in err
+    with pytest.raises(SystemExit) as stop:
+        main(["margins", "basket", "--sim"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "FILE.json" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv", [
+    ["margins", "basket", "FILE", "--sim", "--compact"],
+    ["margins", "basket", "--sim", "FILE", "--compact"],
+    ["margins", "basket", "--sim", "--compact", "FILE"],
+    ["margins", "--sim", "basket", "--compact", "FILE"],
+    ["margins", "--sim", "--compact", "basket", "FILE"],
+    ["--timeout", "30", "margins", "basket", "--sim", "--compact", "FILE"],
+])
+def test_file_is_accepted_before_or_after_the_flags(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    path = write(tmp_path, BASKET)
+    code, out, err = cli(capsys, *[path if a == "FILE" else a for a in argv])
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["initial"]["total"] == "36.1415"
+    assert "basis" not in result["orders"][0]  # --compact was taken wherever it stood
 
 
 @pytest.fixture

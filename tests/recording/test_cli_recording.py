@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -154,3 +156,24 @@ async def test_book_off_a_terminal_prints_plain_lines_then_the_summary(tmp_path:
     assert any(x.split()[:1] == ["frames"] for x in lines)  # the summary table
     frames = int(plain[-1].split(": ", 1)[1].split(" frames")[0])
     assert any(x.split()[:2] == ["frames", f"{frames:,}"] for x in lines)  # same figure
+
+
+async def test_book_piped_into_head_ends_quietly_when_the_reader_goes(tmp_path: Path) -> None:
+    """``book ... | head -1``: it used to run on until a signal once the pipe closed."""
+    async with running_simulator(markets=["KXBTCPERP"], rate=100.0) as sim:
+        key = sim.write_private_key(tmp_path / "key.pem")
+        command = " ".join(shlex.quote(a) for a in [*CLI, "book", "--markets", "KXBTCPERP",
+                                                    *conn_args(sim, key)])
+        proc = await asyncio.create_subprocess_exec(
+            "bash", "-c", f"{command} | head -1; exit ${{PIPESTATUS[0]}}",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            start_new_session=True)
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(), 40)
+        finally:
+            if proc.returncode is None:
+                os.killpg(proc.pid, signal.SIGKILL)  # bash and the command behind the pipe
+                await proc.wait()
+    assert proc.returncode == 0, err.decode()
+    assert out.startswith(b"[") and out.count(b"\n") == 1
+    assert b"Traceback" not in err
