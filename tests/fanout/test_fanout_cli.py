@@ -74,7 +74,7 @@ async def test_sigkill_and_restart_of_the_gateway_mid_stream_ends_with_equal_boo
                 try:
                     newcomer.subscribe(Books(tuple(MARKETS)))
                     await eventually(lambda: newcomer.statistics().stream_snapshots >= 2,
-                                     timeout=10)
+                                     timeout=20)
                     assert not any(newcomer.book(t).is_synced  # type: ignore[union-attr]
                                    for t in MARKETS)
                     before = feed.statistics().entries
@@ -84,7 +84,7 @@ async def test_sigkill_and_restart_of_the_gateway_mid_stream_ends_with_equal_boo
                                          timeout=30)
                         sim.pause_flow()
                         await eventually(lambda: feed_matches(sim, feed, MARKETS)
-                                         and feed_matches(sim, newcomer, MARKETS), timeout=15)
+                                         and feed_matches(sim, newcomer, MARKETS), timeout=30)
                         proc2.send_signal(signal.SIGTERM)
                         out, err = await asyncio.wait_for(proc2.communicate(), 15)
                         assert proc2.returncode == 0, err.decode()
