@@ -32,3 +32,15 @@ def test_margin_watcher_sees_fills_move_the_margin() -> None:
     assert len(lines) >= 2
     last = lines[-1]
     assert "margin used" in last and "fills 0" not in last
+
+
+def test_stream_book_prints_the_top_of_both_books() -> None:
+    lines = run(str(EXAMPLES / "stream_book.py")).strip().splitlines()
+    assert any(line.startswith("KXBTCPERP: (Decimal(") for line in lines)
+    assert any(line.startswith("KXETHPERP: (Decimal(") for line in lines)
+
+
+def test_place_order_creates_then_cancels() -> None:
+    out = run(str(EXAMPLES / "place_order.py"))
+    assert "created CreateOrderResponse(" in out and "cancelled CancelOrderResponse(" in out
+    assert "reduced_by=Decimal('2.00')" in out
