@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -126,6 +127,37 @@ async def test_closed_stdout_is_a_quiet_exit_0(tmp_path: Path) -> None:
         err_bytes = await asyncio.wait_for(proc.stderr.read(), 30)
         code = await asyncio.wait_for(proc.wait(), 30)
     assert code == 0 and b"Traceback" not in err_bytes, err_bytes.decode()
+
+
+async def into_head(argv: list[str], lines: int = 1,
+                    timeout: float = 60) -> tuple[int, bytes, bytes]:
+    """``CLI argv | head -LINES`` in bash: the command's own status, what head printed, stderr."""
+    command = " ".join(shlex.quote(a) for a in [*CLI, *argv])
+    proc = await asyncio.create_subprocess_exec(
+        "bash", "-c", f"{command} | head -{lines}; exit ${{PIPESTATUS[0]}}",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        start_new_session=True)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    finally:
+        if proc.returncode is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # bash and the command behind the pipe
+            await proc.wait()
+    assert proc.returncode is not None
+    return proc.returncode, out, err
+
+
+@pytest.mark.parametrize("lines", [1, 3])
+async def test_demo_piped_into_head_ends_quietly_with_0(lines: int) -> None:
+    """``demo | head -1``: rich's Console raised SystemExit(1) inside a task (a 70-line
+    "Task exception was never retrieved" traceback, status 1)."""
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    code, out, err = await into_head(["demo", "--duration", "20", "--rate", "50"], lines)
+    assert code == 0, err.decode()
+    assert out.count(b"\n") == lines and out.startswith(b"[")
+    assert b"Traceback" not in err and b"SystemExit" not in err, err.decode()
+    assert loop.time() - t0 < 20  # it ends when the reader goes, not at --duration
 
 
 async def test_ctrl_c_gives_the_summary_then_130(tmp_path: Path) -> None:
