@@ -217,6 +217,42 @@ async def test_a_silent_server_fails_within_the_timeout_saying_how_many_attempts
     assert elapsed < 1.5 + 8  # interpreter start-up aside, the deadline holds
 
 
+async def test_rest_timeout_bounds_every_attempt_of_the_public_reads() -> None:
+    """``rest --timeout 2 status`` against a silent server took ~9 s and 4 attempts: each
+    read passed ``timeout=`` per attempt, whose aiohttp timer fell due with the outer
+    deadline and swallowed it. Now the one attempt that fits is made, then the call ends."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def accept_and_say_nothing(reader: asyncio.StreamReader,
+                                     writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(accept_and_say_nothing, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/trade-api/v2"
+    loop = asyncio.get_running_loop()
+
+    async def timed(*command: str) -> tuple[float, int, str]:
+        t0 = loop.time()
+        code, _, err = await run_cli("rest", "--rest-url", url, "--timeout", "2", *command)
+        return loop.time() - t0, code, err
+
+    try:
+        results = await asyncio.gather(timed("status"), timed("markets"),
+                                       timed("markets", "--ticker", "X"),
+                                       timed("orderbook", "X"))
+    finally:
+        for w in held:
+            w.close()
+        server.close()
+        await server.wait_closed()
+    for elapsed, code, err in results:
+        assert code == 1 and "Traceback" not in err, err
+        message = json.loads(err.strip().splitlines()[-1])["message"]
+        assert message.endswith("within --timeout 2.0s; gave up after 1 attempt"), message
+        assert elapsed < 2 + 5  # interpreter start-up aside; it was 4 x 2 s + backoff
+    assert len(held) == 4  # one connection per command: nothing was retried
+
+
 def test_log_options_on_either_side_of_the_sub_command() -> None:
     from kalshi_margin_stream.cli.connection import fill_defaults
     from kalshi_margin_stream.cli.main import build_parser
