@@ -115,6 +115,56 @@ class _OwningGzip(gzip.GzipFile):
                 self._raw.close()
 
 
+class _ZstdFrames(io.RawIOBase):
+    """The decompressed text of zstd frames one after another; closes the file under it.
+
+    A stream that ends inside a frame (a recorder killed before closing its file)
+    raises ``EOFError``, as gzip does: zstandard's ``stream_reader`` ends quietly
+    there, so a cut file read as an empty one (``0 frames``, not "cut short").
+    """
+
+    _CHUNK = 1 << 16
+
+    def __init__(self, raw: Any, zstandard: Any) -> None:
+        super().__init__()
+        self._raw = raw
+        self._dctx = zstandard.ZstdDecompressor()
+        self._frame: Any = None  # the frame being decoded, None between frames
+        self._out = b""
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self._pos >= len(self._out):
+            chunk = self._raw.read1(self._CHUNK)
+            if not chunk:
+                if self._frame is not None:
+                    raise EOFError("the zstd stream ended inside a frame")
+                return 0
+            out: list[bytes] = []
+            while chunk:
+                if self._frame is None:
+                    self._frame = self._dctx.decompressobj()
+                out.append(self._frame.decompress(chunk))
+                if not self._frame.eof:
+                    break
+                chunk, self._frame = self._frame.unused_data, None  # the next frame
+            self._out, self._pos = b"".join(out), 0
+        n = min(len(buffer), len(self._out) - self._pos)
+        buffer[:n] = self._out[self._pos:self._pos + n]
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self._raw is not sys.stdin.buffer:
+                self._raw.close()
+
+
 def open_recording(path: str) -> IO[bytes]:
     """A binary line-iterable stream of ``path``'s decompressed text."""
     raw: Any
@@ -136,9 +186,7 @@ def open_recording(path: str) -> IO[bytes]:
             peekable.close()
             raise RecordingError(f"{path} is zstd-compressed: pip install "
                                  "'kalshi-margin-stream[record]' to read it") from None
-        reader = zstandard.ZstdDecompressor().stream_reader(peekable, read_across_frames=True,
-                                                            closefd=True)
-        return cast(IO[bytes], io.BufferedReader(cast(Any, reader)))
+        return cast(IO[bytes], io.BufferedReader(_ZstdFrames(peekable, zstandard), 1 << 18))
     return cast(IO[bytes], peekable)
 
 
