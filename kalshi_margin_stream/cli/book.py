@@ -29,7 +29,7 @@ from .common import (
 )
 from .connection import add_connection_args, add_stream_args
 from .stream import consume, credentials_from, open_client
-from .view import BookView
+from .view import BookView, ViewConsole
 
 __all__ = ["add_parser", "make_console", "run", "show"]
 
@@ -57,10 +57,10 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
-def make_console() -> Console:
+def make_console() -> ViewConsole:
     """The terminal's console; 160 columns when stdout is a file or a pipe."""
-    console = Console()
-    return console if console.is_terminal else Console(width=160)
+    console = ViewConsole()
+    return console if console.is_terminal else ViewConsole(width=160)
 
 
 async def show(view: BookView, client: Client, stop: Stopper, console: Console,
@@ -98,6 +98,7 @@ async def _book(args: argparse.Namespace, creds: Any) -> int:
     view = BookView(markets, depth=args.depth)
     console = make_console()
     with Stopper() as stop:
+        console.when_gone = stop.set  # a summary cut by ``| head``: quiet, no SystemExit(1)
         counter = AttemptCounter()
         async with open_client(args, creds, reconcile=False, recorder=counter) as client:
             subs: list[Subscription[Any]] = [client.subscribe(Books(markets)),

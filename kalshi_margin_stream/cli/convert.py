@@ -52,5 +52,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"convert: cannot write {args.parquet}: {exc}", file=sys.stderr)
         return 1
+    for name in stats.skipped:  # as replay: ``convert data/*`` also names the manifests
+        print(f"convert: skipped {name}: a manifest, not a recording", file=sys.stderr)
     print(json.dumps({"tables": counts, "files": stats.files, "truncated": stats.truncated}))
     return 0

@@ -19,8 +19,6 @@ import sys
 from decimal import Decimal
 from typing import Any
 
-from rich.console import Console
-
 from ..exceptions import KalshiError
 from ..sim.server import Simulator
 from ..stream.client import Client
@@ -36,7 +34,7 @@ from ..stream.subscriptions import (
 from .book import make_console, show
 from .common import Stopper, non_negative_float, positive_float
 from .connection import transport_name
-from .view import BookView
+from .view import BookView, ViewConsole
 
 __all__ = ["add_parser", "run"]
 
@@ -71,28 +69,29 @@ def run(args: argparse.Namespace) -> int:
 class Demo:
     """Owns the simulator, the client, the bot and the view."""
 
-    def __init__(self, args: argparse.Namespace, console: Console) -> None:
+    def __init__(self, args: argparse.Namespace, console: ViewConsole) -> None:
         self.args = args
         self.console = console
         self.markets = tuple(args.markets)
         self.view = BookView(self.markets, title="kalshi_margin_stream demo")
 
     async def main(self) -> int:
-        async with Simulator(markets=list(self.markets), rate=self.args.rate,
-                             seed=self.args.seed) as sim:
-            assert sim.credentials is not None
-            self.note(f"simulator listening at {sim.rest_url}")
-            async with Client(sim.credentials, rest_url=sim.rest_url, ws_url=sim.ws_url,
-                              transport=self.args.transport) as client:
-                subs: list[Subscription[Any]] = [
-                    client.subscribe(Books(self.markets)),
-                    client.subscribe(Tickers(self.markets)),
-                    client.subscribe(Trades(self.markets)),
-                    client.subscribe(Fills()), client.subscribe(Orders()),
-                    client.subscribe(OrderGroups()),
-                ]
-                await client.wait_connected(10)
-                with Stopper() as stop:
+        with Stopper() as stop:
+            self.console.when_gone = stop.set  # ``demo | head -1``: the reader has enough
+            async with Simulator(markets=list(self.markets), rate=self.args.rate,
+                                 seed=self.args.seed) as sim:
+                assert sim.credentials is not None
+                self.note(f"simulator listening at {sim.rest_url}")
+                async with Client(sim.credentials, rest_url=sim.rest_url, ws_url=sim.ws_url,
+                                  transport=self.args.transport) as client:
+                    subs: list[Subscription[Any]] = [
+                        client.subscribe(Books(self.markets)),
+                        client.subscribe(Tickers(self.markets)),
+                        client.subscribe(Trades(self.markets)),
+                        client.subscribe(Fills()), client.subscribe(Orders()),
+                        client.subscribe(OrderGroups()),
+                    ]
+                    await client.wait_connected(10)
                     async with asyncio.TaskGroup() as tg:
                         workers = [tg.create_task(self.consume(s)) for s in subs]
                         workers.append(tg.create_task(self.bot(client)))
@@ -105,7 +104,7 @@ class Demo:
                         for w in workers:
                             w.cancel()
                     self.summary(client)
-                return stop.exit_code
+            return stop.exit_code
 
     def note(self, text: str) -> None:
         self.view.note(text)

@@ -47,7 +47,7 @@ def add_parser(subparsers: Any) -> None:
                    help="max (default) or K × real time from the recorded receive times")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object: frames, by_type, gaps, duplicates, errors, "
-                        "books (with status), files, truncated")
+                        "books (with status), files, truncated, skipped")
     p.set_defaults(func=run)
 
 
@@ -80,7 +80,10 @@ def _print(args: argparse.Namespace, report: ReplayReport, stats: ReadStats,
     data["truncated"] = stats.truncated
     data["unreadable_records"] = stats.bad_lines
     data["shed_while_recording"] = shed
-    code = 1 if data["errors"] else 0
+    data["skipped"] = stats.skipped
+    for name in stats.skipped:  # ``replay data/*`` also names the manifests
+        print(f"replay: skipped {name}: a manifest, not a recording", file=sys.stderr)
+    code = 1 if data["errors"] else 0  # whatever the number of paths
     if args.json:
         sys.stdout.write(json.dumps(data) + "\n")
         return code

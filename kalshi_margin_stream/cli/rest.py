@@ -27,7 +27,7 @@ import msgspec
 from ..core.auth import ENV_KEY_ID, ENV_KEY_PATH, Credentials
 from ..exceptions import CredentialsError, HTTPStatusError, InvalidRequest, KalshiError
 from ..rest.client import RestClient
-from ..rest.transport import AiohttpSender, RestRequest, RestResponse
+from ..rest.transport import AiohttpSender, DeadlineSender
 from ..rest.transport import Timeouts as RestTimeouts
 from .connection import add_connection_args  # re-exported: other commands import it here
 from .output import stdout_gone, write_stdout
@@ -74,21 +74,16 @@ def call(args: argparse.Namespace, action: Action, *, private: bool) -> int:
         print(f"{args.command}: {exc}", file=sys.stderr)
         return 2
 
-    attempts = 0
+    sender: DeadlineSender | None = None
 
     async def main() -> object:
-        nonlocal attempts
+        nonlocal sender
         async with aiohttp.ClientSession() as http:
-            sender = AiohttpSender(http, RestTimeouts())
-
-            async def counted(request: RestRequest) -> RestResponse:
-                nonlocal attempts
-                attempts += 1
-                return await sender(request)
-
+            # every attempt ends by --timeout (the retry loop stops there)
+            sender = DeadlineSender(AiohttpSender(http, RestTimeouts()), args.timeout)
             async with RestClient(creds, env=args.env, base_url=args.rest_url,
-                                  send=counted) as rest:
-                async with asyncio.timeout(args.timeout):  # all attempts within --timeout
+                                  send=sender) as rest:
+                async with asyncio.timeout(args.timeout):  # and the backoff sleeps too
                     return await action(rest, args)
 
     try:
@@ -97,6 +92,7 @@ def call(args: argparse.Namespace, action: Action, *, private: bool) -> int:
         what = str(exc) if isinstance(exc, KalshiError) and str(exc) else "no answer"
         if args.timeout is not None:
             what = f"{what} within --timeout {args.timeout}s"
+        attempts = sender.attempts if sender is not None else 0
         print(json.dumps({"error": "Timeout", "message": f"{what}; gave up after {attempts} "
                           f"attempt{'s' if attempts != 1 else ''}"}), file=sys.stderr)
         return 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -22,11 +23,34 @@ from rich.text import Text
 from ..core.messages import Ticker, Trade
 from ..stream.client import Client
 from ..stream.subscriptions import Stale
+from .output import stdout_gone
 
-__all__ = ["BookView"]
+__all__ = ["BookView", "ViewConsole"]
 
 _PANEL = 40
 """Columns one market needs; more markets go side by side on wider terminals."""
+
+
+class ViewConsole(Console):
+    """A rich ``Console`` that goes quiet when stdout's reader goes (``demo | head -1``).
+
+    Rich's own answer to a broken pipe is ``SystemExit(1)`` from inside whatever
+    task printed; a closed stdout is the reader saying "enough", so this console
+    stops printing, points fd 1 at /dev/null, and calls :attr:`when_gone` (the
+    command's stop) instead.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.gone = False
+        self.when_gone: Callable[[], None] | None = None
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        self.gone = True
+        stdout_gone()
+        if self.when_gone is not None:
+            self.when_gone()
 
 
 class BookView:

@@ -17,7 +17,10 @@ import msgspec
 
 from .format import FORMAT_VERSION
 
-__all__ = ["Manifest", "manifest_path"]
+__all__ = ["MANIFEST_SUFFIX", "Manifest", "manifest_path"]
+
+MANIFEST_SUFFIX = ".manifest.json"
+"""What a manifest's name ends with; the reader skips such files."""
 
 
 class _Head(msgspec.Struct):
@@ -30,7 +33,7 @@ _head = msgspec.json.Decoder(_Head)
 
 
 def manifest_path(path: Path) -> Path:
-    return path.with_name(path.name + ".manifest.json")
+    return path.with_name(path.name + MANIFEST_SUFFIX)
 
 
 @dataclass

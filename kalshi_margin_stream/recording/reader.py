@@ -2,7 +2,8 @@
 
 Files are recognised by their first bytes (gzip, zstd, else plain text), so a
 renamed file still reads. A directory means every recording file in it (not the
-manifests). Files are ordered by the receive time of their first record (by
+manifests); a manifest named as a path (``replay data/*``) is skipped too, and
+:attr:`ReadStats.skipped` says so. Files are ordered by the receive time of their first record (by
 name for files without receive times), which puts rotated files in order.
 
 A crashed recorder leaves its last file cut: a compressed stream without its
@@ -26,6 +27,7 @@ from typing import IO, Any, cast
 import msgspec
 
 from .format import Record, decode_line
+from .manifest import MANIFEST_SUFFIX
 
 __all__ = ["ReadStats", "RecordingError", "discover", "open_recording", "paced",
            "read_records"]
@@ -47,10 +49,16 @@ class ReadStats:
     """Files whose end was cut (a crash): read up to their last complete record."""
     bad_lines: int = 0
     """Records that could not be read (a torn last line) and were skipped."""
+    skipped: list[str] = field(default_factory=list)
+    """Paths named explicitly that are manifests, not recordings (``replay data/*``)."""
 
 
-def discover(paths: Sequence[str]) -> list[str]:
-    """The recording files named by ``paths`` (``-`` = stdin), in receive order."""
+def discover(paths: Sequence[str], skipped: list[str] | None = None) -> list[str]:
+    """The recording files named by ``paths`` (``-`` = stdin), in receive order.
+
+    Manifests are not recordings: skipped, in a directory or named (appended to
+    ``skipped``, so the caller can say so).
+    """
     found: list[str] = []
     for p in paths:
         if p == "-":
@@ -60,8 +68,12 @@ def discover(paths: Sequence[str]) -> list[str]:
         if path.is_dir():
             found.extend(str(f) for f in sorted(path.iterdir())
                          if f.is_file() and ".jsonl" in f.name
-                         and not f.name.endswith((".manifest.json", ".tmp")))
+                         and not f.name.endswith((MANIFEST_SUFFIX, ".tmp")))
         elif path.exists():
+            if path.name.endswith(MANIFEST_SUFFIX):
+                if skipped is not None:
+                    skipped.append(p)
+                continue
             found.append(p)
         else:
             raise RecordingError(f"{p}: no such file or directory")
@@ -103,6 +115,56 @@ class _OwningGzip(gzip.GzipFile):
                 self._raw.close()
 
 
+class _ZstdFrames(io.RawIOBase):
+    """The decompressed text of zstd frames one after another; closes the file under it.
+
+    A stream that ends inside a frame (a recorder killed before closing its file)
+    raises ``EOFError``, as gzip does: zstandard's ``stream_reader`` ends quietly
+    there, so a cut file read as an empty one (``0 frames``, not "cut short").
+    """
+
+    _CHUNK = 1 << 16
+
+    def __init__(self, raw: Any, zstandard: Any) -> None:
+        super().__init__()
+        self._raw = raw
+        self._dctx = zstandard.ZstdDecompressor()
+        self._frame: Any = None  # the frame being decoded, None between frames
+        self._out = b""
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self._pos >= len(self._out):
+            chunk = self._raw.read1(self._CHUNK)
+            if not chunk:
+                if self._frame is not None:
+                    raise EOFError("the zstd stream ended inside a frame")
+                return 0
+            out: list[bytes] = []
+            while chunk:
+                if self._frame is None:
+                    self._frame = self._dctx.decompressobj()
+                out.append(self._frame.decompress(chunk))
+                if not self._frame.eof:
+                    break
+                chunk, self._frame = self._frame.unused_data, None  # the next frame
+            self._out, self._pos = b"".join(out), 0
+        n = min(len(buffer), len(self._out) - self._pos)
+        buffer[:n] = self._out[self._pos:self._pos + n]
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self._raw is not sys.stdin.buffer:
+                self._raw.close()
+
+
 def open_recording(path: str) -> IO[bytes]:
     """A binary line-iterable stream of ``path``'s decompressed text."""
     raw: Any
@@ -124,9 +186,7 @@ def open_recording(path: str) -> IO[bytes]:
             peekable.close()
             raise RecordingError(f"{path} is zstd-compressed: pip install "
                                  "'kalshi-margin-stream[record]' to read it") from None
-        reader = zstandard.ZstdDecompressor().stream_reader(peekable, read_across_frames=True,
-                                                            closefd=True)
-        return cast(IO[bytes], io.BufferedReader(cast(Any, reader)))
+        return cast(IO[bytes], io.BufferedReader(_ZstdFrames(peekable, zstandard), 1 << 18))
     return cast(IO[bytes], peekable)
 
 
@@ -162,7 +222,7 @@ def _truncated(name: str, stats: ReadStats, exc: BaseException) -> None:
 def read_records(paths: Sequence[str], stats: ReadStats | None = None) -> Iterator[Record]:
     """Every record of the recordings at ``paths``, in receive order."""
     stats = stats if stats is not None else ReadStats()
-    for name in discover(paths):
+    for name in discover(paths, stats.skipped):
         stats.files.append(name)
         fh = open_recording(name)
         try:

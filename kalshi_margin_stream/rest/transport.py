@@ -15,6 +15,8 @@ errors, translated here at the boundary:
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -25,6 +27,7 @@ from ..exceptions import ConnectError, ConnectionLost, Timeout
 __all__ = [
     "REST_URLS",
     "AiohttpSender",
+    "DeadlineSender",
     "RestRequest",
     "RestResponse",
     "Send",
@@ -99,3 +102,32 @@ class AiohttpSender:
             raise ConnectionLost(
                 f"connection lost during {request.method} {request.path}: "
                 f"{type(exc).__name__}") from exc
+
+
+class DeadlineSender:
+    """Wraps a sender so that every attempt of a call ends by one deadline (``--timeout``).
+
+    Each attempt gets at most the time left, and none starts once it has passed:
+    that raises the builtin ``TimeoutError`` (not :class:`Timeout`), which the
+    retry loop does not retry, so the call ends. An ``asyncio.timeout`` around the
+    call is not enough: when a request's own timeout falls due at the same moment,
+    aiohttp's timer takes the cancellation, the outer deadline is lost and the
+    retries run on (4 attempts x the timeout). :attr:`attempts` counts the sends.
+    """
+
+    def __init__(self, send: Send, seconds: float | None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._send = send
+        self._clock = clock
+        self._deadline = None if seconds is None else clock() + seconds
+        self.attempts = 0
+
+    async def __call__(self, request: RestRequest) -> RestResponse:
+        if self._deadline is not None:
+            left = self._deadline - self._clock()
+            if left <= 0:
+                raise TimeoutError(f"no answer in time: {request.method} {request.path}")
+            if request.timeout is None or request.timeout > left:
+                request = dataclasses.replace(request, timeout=left)
+        self.attempts += 1
+        return await self._send(request)

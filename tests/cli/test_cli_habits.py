@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -128,6 +129,37 @@ async def test_closed_stdout_is_a_quiet_exit_0(tmp_path: Path) -> None:
     assert code == 0 and b"Traceback" not in err_bytes, err_bytes.decode()
 
 
+async def into_head(argv: list[str], lines: int = 1,
+                    timeout: float = 60) -> tuple[int, bytes, bytes]:
+    """``CLI argv | head -LINES`` in bash: the command's own status, what head printed, stderr."""
+    command = " ".join(shlex.quote(a) for a in [*CLI, *argv])
+    proc = await asyncio.create_subprocess_exec(
+        "bash", "-c", f"{command} | head -{lines}; exit ${{PIPESTATUS[0]}}",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        start_new_session=True)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    finally:
+        if proc.returncode is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # bash and the command behind the pipe
+            await proc.wait()
+    assert proc.returncode is not None
+    return proc.returncode, out, err
+
+
+@pytest.mark.parametrize("lines", [1, 3])
+async def test_demo_piped_into_head_ends_quietly_with_0(lines: int) -> None:
+    """``demo | head -1``: rich's Console raised SystemExit(1) inside a task (a 70-line
+    "Task exception was never retrieved" traceback, status 1)."""
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    code, out, err = await into_head(["demo", "--duration", "20", "--rate", "50"], lines)
+    assert code == 0, err.decode()
+    assert out.count(b"\n") == lines and out.startswith(b"[")
+    assert b"Traceback" not in err and b"SystemExit" not in err, err.decode()
+    assert loop.time() - t0 < 20  # it ends when the reader goes, not at --duration
+
+
 async def test_ctrl_c_gives_the_summary_then_130(tmp_path: Path) -> None:
     async with running_simulator(markets=["KXBTCPERP"], rate=200.0) as sim:
         key = str(sim.write_private_key(tmp_path / "key.pem"))
@@ -183,6 +215,42 @@ async def test_a_silent_server_fails_within_the_timeout_saying_how_many_attempts
     message = json.loads(err.strip().splitlines()[-1])["message"]
     assert "attempt" in message and "1.5" in message
     assert elapsed < 1.5 + 8  # interpreter start-up aside, the deadline holds
+
+
+async def test_rest_timeout_bounds_every_attempt_of_the_public_reads() -> None:
+    """``rest --timeout 2 status`` against a silent server took ~9 s and 4 attempts: each
+    read passed ``timeout=`` per attempt, whose aiohttp timer fell due with the outer
+    deadline and swallowed it. Now the one attempt that fits is made, then the call ends."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def accept_and_say_nothing(reader: asyncio.StreamReader,
+                                     writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(accept_and_say_nothing, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/trade-api/v2"
+    loop = asyncio.get_running_loop()
+
+    async def timed(*command: str) -> tuple[float, int, str]:
+        t0 = loop.time()
+        code, _, err = await run_cli("rest", "--rest-url", url, "--timeout", "2", *command)
+        return loop.time() - t0, code, err
+
+    try:
+        results = await asyncio.gather(timed("status"), timed("markets"),
+                                       timed("markets", "--ticker", "X"),
+                                       timed("orderbook", "X"))
+    finally:
+        for w in held:
+            w.close()
+        server.close()
+        await server.wait_closed()
+    for elapsed, code, err in results:
+        assert code == 1 and "Traceback" not in err, err
+        message = json.loads(err.strip().splitlines()[-1])["message"]
+        assert message.endswith("within --timeout 2.0s; gave up after 1 attempt"), message
+        assert elapsed < 2 + 5  # interpreter start-up aside; it was 4 x 2 s + backoff
+    assert len(held) == 4  # one connection per command: nothing was retried
 
 
 def test_log_options_on_either_side_of_the_sub_command() -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
+import os
 import threading
 from typing import Any
 
@@ -12,7 +14,7 @@ from rich.console import Console
 
 from kalshi_margin_stream.cli.book import show
 from kalshi_margin_stream.cli.common import Stopper
-from kalshi_margin_stream.cli.view import BookView
+from kalshi_margin_stream.cli.view import BookView, ViewConsole
 from kalshi_margin_stream.stream.subscriptions import Books, Subscription, Tickers, Trades
 from kalshi_margin_stream.testing import MARKETS, books_match, eventually, sim_and_client
 
@@ -138,3 +140,16 @@ async def test_a_stalled_terminal_never_stalls_the_event_loop() -> None:
             await asyncio.wait_for(drawer, 10)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+def test_the_console_goes_quiet_when_the_reader_goes(capsys: pytest.CaptureFixture[str]) -> None:
+    """Rich's Console raises SystemExit(1) on a broken pipe; the view's calls the stop."""
+    read, write = os.pipe()
+    os.close(read)
+    stops: list[str] = []
+    with contextlib.suppress(BrokenPipeError), open(write, "w") as f:
+        console = ViewConsole(file=f, width=80)
+        console.when_gone = lambda: stops.append("stop")
+        console.print("first")  # EPIPE: no SystemExit
+        console.print("second")  # quiet now: nothing written, no second stop
+    assert console.gone and console.quiet and stops == ["stop"]

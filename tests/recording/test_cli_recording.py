@@ -18,6 +18,7 @@ from kalshi_margin_stream.testing import eventually
 
 CLI = [sys.executable, "-m", "kalshi_margin_stream"]
 WS = Path(__file__).parents[1] / "data" / "ws"
+REC = Path(__file__).parents[1] / "data" / "recording"  # a simulator session, zstd and gzip
 
 
 async def run_cli(*args: str, timeout: float = 60) -> tuple[int, str, str]:
@@ -177,3 +178,24 @@ async def test_book_piped_into_head_ends_quietly_when_the_reader_goes(tmp_path: 
     assert proc.returncode == 0, err.decode()
     assert out.startswith(b"[") and out.count(b"\n") == 1
     assert b"Traceback" not in err
+
+
+async def test_replay_of_a_glob_skips_the_manifests_and_errors_give_status_1(
+        tmp_path: Path) -> None:
+    """``replay data/*`` also names ``*.manifest.json``: they were parsed as frames (26
+    errors). Named manifests are skipped with a note, as a directory skips them; and any
+    error gives status 1, whatever the number of paths."""
+    rec, manifest = REC / "sim.jsonl.zst", REC / "sim.jsonl.zst.manifest.json"
+    code, out, err = await run_cli("replay", str(rec), str(manifest), "--json")
+    summary = json.loads(out)
+    assert code == 0, err
+    assert summary["errors"] == [] and summary["files"] == [str(rec)]
+    assert summary["skipped"] == [str(manifest)]
+    assert summary["frames"] == json.loads(manifest.read_text())["frames"]
+    assert f"skipped {manifest}: a manifest, not a recording" in err
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"type": "orderbook_delta", "sid": 1, "seq": 1, "msg": 7}\n')
+    for paths in ([bad], [rec, bad], [rec, manifest, bad], [REC, bad]):
+        code, out, err = await run_cli("replay", *map(str, paths))
+        assert code == 1, (paths, out, err)
+        assert ", 1 errors, " in out.splitlines()[0], out

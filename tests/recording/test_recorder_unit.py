@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kalshi_margin_stream.recording import recorder as recorder_module
-from kalshi_margin_stream.recording.reader import read_records
+from kalshi_margin_stream.recording.reader import ReadStats, read_records
 from kalshi_margin_stream.recording.recorder import Recorder
 
 
@@ -81,3 +81,34 @@ def test_replay_of_a_file_that_is_not_text_counts_errors_without_a_traceback(
     assert code == 1  # undecodable frames are errors of the recording
     # four lines (bytes(range(256)) holds a newline), none a message: four errors
     assert out["frames"] == 4 and len(out["errors"]) == 4 and out["by_type"] == {}
+
+
+REC = Path(__file__).parents[1] / "data" / "recording"  # a simulator session, zstd and gzip
+
+
+@pytest.mark.parametrize("suffix", ["zst", "gz"])
+@pytest.mark.parametrize("cut", [1_500, 9_000, -1])
+def test_a_cut_compressed_file_is_reported_cut_short(tmp_path: Path, suffix: str,
+                                                     cut: int) -> None:
+    """A zstd file cut at 1,500 bytes read as ``0 frames, truncated: []`` (zstandard's
+    stream reader ends quietly inside a frame); like gzip, it is cut short now."""
+    pytest.importorskip("zstandard", reason="the [record] extra reads zstd")
+    whole = (REC / f"sim.jsonl.{suffix}").read_bytes()
+    name = tmp_path / f"cut.jsonl.{suffix}"
+    name.write_bytes(whole[:cut])
+    stats = ReadStats()
+    records = list(read_records([str(name)], stats))
+    assert stats.truncated == [str(name)]
+    complete = list(read_records([str(REC / f"sim.jsonl.{suffix}")], ReadStats()))
+    assert records == complete[:len(records)]  # up to the last complete record
+
+
+def test_zstd_frames_one_after_another_are_all_read(tmp_path: Path) -> None:
+    """Two closed files concatenated (two frames) read whole, and not as cut."""
+    pytest.importorskip("zstandard", reason="the [record] extra reads zstd")
+    one = (REC / "sim.jsonl.zst").read_bytes()
+    (tmp_path / "two.jsonl.zst").write_bytes(one + one)
+    stats = ReadStats()
+    records = list(read_records([str(tmp_path / "two.jsonl.zst")], stats))
+    single = list(read_records([str(REC / "sim.jsonl.zst")]))
+    assert records == single + single and stats.truncated == []

@@ -13,10 +13,12 @@ from kalshi_margin_stream.exceptions import (
     ConnectionLost,
     HTTPStatusError,
     InvalidRequest,
+    KalshiError,
     RateLimited,
     Timeout,
 )
 from kalshi_margin_stream.rest.retry import Action, Failure, Op, RetryPolicy, classify
+from kalshi_margin_stream.rest.transport import DeadlineSender, RestRequest, RestResponse
 
 NOT_SENT = [ConnectError("refused"), RateLimited()]
 AMBIGUOUS = [Timeout("slow"), ConnectionLost("reset"), HTTPStatusError(500),
@@ -127,3 +129,25 @@ def test_policy_rejects_nonsense() -> None:
         RetryPolicy(max_attempts=0)
     with pytest.raises(ValueError):
         RetryPolicy(multiplier=0.5)
+
+
+async def test_deadline_sender_bounds_every_attempt_and_starts_none_after() -> None:
+    """``--timeout``: the attempts share one deadline; past it the call ends (no retry)."""
+    now = [100.0]
+    seen: list[float | None] = []
+
+    async def slow(request: RestRequest) -> RestResponse:
+        seen.append(request.timeout)
+        now[0] += 0.75  # each attempt uses 0.75 s of the clock
+        return RestResponse(200, b"{}")
+
+    send = DeadlineSender(slow, 2.0, clock=lambda: now[0])
+    for timeout in (30.0, None, 0.1):
+        await send(RestRequest("GET", "http://x/y", "/y", {}, timeout=timeout))
+    with pytest.raises(TimeoutError) as info:  # 2.25 s gone: none starts now
+        await send(RestRequest("GET", "http://x/y", "/y", {}, timeout=30.0))
+    assert not isinstance(info.value, KalshiError)  # the retry loop does not retry it
+    assert seen == [2.0, 1.25, 0.1] and send.attempts == 3
+    unbounded = DeadlineSender(slow, None, clock=lambda: now[0])
+    await unbounded(RestRequest("GET", "http://x/y", "/y", {}, timeout=30.0))
+    assert seen[-1] == 30.0
