@@ -89,7 +89,7 @@ def test_cli_replay_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["replay", str(path), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) == {"frames", "by_type", "gaps", "duplicates", "errors", "books", "files",
-                        "truncated", "unreadable_records", "shed_while_recording"}
+                        "truncated", "unreadable_records", "shed_while_recording", "skipped"}
     assert {t: {k: v for k, v in b.items() if k != "status"}
             for t, b in out["books"].items()} == plain_books(path)
     assert main(["replay", str(path)]) == 0
