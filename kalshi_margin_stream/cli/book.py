@@ -80,10 +80,15 @@ async def show(view: BookView, client: Client, stop: Stopper, console: Console,
         view.freeze(client)
         return
     out = StdoutLines()
+    loop = asyncio.get_running_loop()
     try:
+        due = loop.time() + 4.0
         while not stop.event.is_set() and not out.closed:
-            await stop.wait(4.0)
-            if not stop.event.is_set():
+            await stop.wait(min(period, max(0.0, due - loop.time())))
+            if out.reader_gone():  # noticed now, not at the next line 4 s on
+                break
+            if not stop.event.is_set() and loop.time() >= due:
+                due += 4.0
                 await out.put((view.plain_line(client) + "\n").encode())
         if out.closed:  # the reader went away (``| head``): the command ends, quietly
             stop.set()

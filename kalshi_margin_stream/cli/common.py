@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import IO, Any, NoReturn
 from urllib.parse import urlsplit
 
-from .output import stdout_gone
+from .output import stdout_gone, stdout_reader_gone
 
 __all__ = ["EXIT_INTERRUPTED", "AttemptCounter", "OneLineParser", "StdoutLines", "Stopper",
            "connect_within", "http_url", "non_negative_float", "plain_decimal",
@@ -193,6 +193,19 @@ class StdoutLines:
             with contextlib.suppress(queue.Empty):  # let pending puts and close() go on
                 while True:
                     q.get_nowait()
+
+    def reader_gone(self) -> bool:
+        """True once the reader closed the pipe; asks the pipe (no write needed), and
+        then lets the thread end: what is pending goes to /dev/null."""
+        if not self.closed and self._is_stdout and stdout_reader_gone():
+            self.closed = True
+            stdout_gone()
+            with contextlib.suppress(queue.Empty):  # nobody reads them: drop, then stop
+                while True:
+                    self._queue.get_nowait()
+            with contextlib.suppress(queue.Full):
+                self._queue.put_nowait(None)
+        return self.closed
 
     async def aclose(self) -> None:
         """Write what is pending and stop the thread."""

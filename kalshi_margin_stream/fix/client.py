@@ -57,6 +57,7 @@ from ..core.fix import (
     SeqState,
     SessionConfig,
     SessionKind,
+    SessionState,
     parse_utc_timestamp,
     sign_logon,
 )
@@ -188,6 +189,7 @@ class FixClient:
         self._changed = asyncio.Event()
         self._fatal: BaseException | None = None
         self._last_reason = ""
+        self._connect_error: str | None = None  # why the last connect failed, if it did
         self._comp_warned = False
         self._closing = False
         self.recent: deque[FixMessage] = deque(maxlen=history)
@@ -406,8 +408,8 @@ class FixClient:
                     return
                 if not retry or not self._reconnect:
                     if self._fatal is None:
-                        self._fatal = ConnectError(
-                            f"FIX connection closed: {self._last_reason or 'link lost'}")
+                        self._fatal = ConnectError(self._connect_error or (
+                            f"FIX connection closed: {self._last_reason or 'link lost'}"))
                     self._changed.set()
                     return
                 self.stats["reconnects"] += 1
@@ -424,8 +426,10 @@ class FixClient:
                 server_hostname=(self._server_hostname or self.host) if self._ssl else None),
                 self._connect_timeout)
         except (OSError, TimeoutError, ssl.SSLError) as exc:
-            log.warning("! FIX connect to %s:%s failed: %s", self.host, self.port, exc)
+            self._connect_error = self._connect_failure(exc)
+            log.warning("! %s", self._connect_error)
             return True
+        self._connect_error = None
         self.connects += 1
         key = self.credentials.private_key
         s = FixSession(self.config, seq=self.seq, sign=lambda h: sign_logon(key, h))
@@ -460,7 +464,10 @@ class FixClient:
                 if outcome is not None:
                     return outcome
         except (ConnectionError, OSError, ssl.SSLError) as exc:
-            log.warning("! FIX connection lost: %s", exc)
+            if self._closing or s.state in (SessionState.LOGOUT_SENT, SessionState.CLOSED):
+                log.debug("FIX connection closed after logout: %r", exc)  # not a loss
+            else:
+                log.warning("! FIX connection lost: %s", str(exc) or type(exc).__name__)
             return True
         finally:
             self._logged_on.clear()
@@ -469,6 +476,21 @@ class FixClient:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(writer.wait_closed(), _LOGOUT_WAIT_S)
             writer.transport.abort()  # no-op when closed; ends a close stuck on unsent bytes
+
+    def _connect_failure(self, exc: BaseException) -> str:
+        """Why the connection could not be opened, never an empty reason.
+
+        A TLS client at a plain-TCP server (the simulator's ``sim --fix``) sees its
+        handshake reset with no message at all: say what it is and what to try.
+        """
+        why = str(exc) or type(exc).__name__
+        if not str(exc) and isinstance(exc, TimeoutError):
+            why = f"no answer within {self._connect_timeout:g} s"
+        hint = ""
+        if self._ssl and isinstance(exc, (ssl.SSLError, ConnectionResetError,
+                                          ConnectionAbortedError, BrokenPipeError)):
+            hint = " (TLS handshake refused: is the server plain TCP? try --plain / tls=False)"
+        return f"FIX connect to {self.host}:{self.port} failed: {why}{hint}"
 
     def _handle_events(self, s: FixSession) -> bool | None:
         outcome: bool | None = None

@@ -110,6 +110,23 @@ async def test_sim_cli_serves_fix_for_the_fix_cli() -> None:
         await asyncio.wait_for(sim.communicate(), 30)
 
 
+async def test_forgetting_plain_gives_a_reason_and_a_hint(tmp_path: Path) -> None:
+    """TLS at a plain ``sim --fix``: it said ``FIX connect to H:P failed: `` (no reason),
+    then ``FIX connection closed: link lost``."""
+    async with running_simulator(markets=MARKETS, rate=0, fix=True, fix_tls=False) as sim:
+        key, port = sim.write_private_key(tmp_path / "key.pem"), sim.fix_port
+        code, out, err = await run(
+            sys.executable, "-m", "kalshi_margin_stream", "fix", "--key-id", sim.key_id,
+            "--private-key", str(key), "--fix-host", "127.0.0.1",
+            "--fix-port", str(port), "order", "mass-cancel")
+    assert code == 1 and out == "" and "Traceback" not in err, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"fix: ConnectError: FIX connect to 127.0.0.1:{port} "
+                           "failed: ConnectionResetError"), last
+    assert "is the server plain TCP? try --plain" in last and "link lost" not in err
+    assert "failed: \n" not in err and not err.rstrip().endswith("failed:")
+
+
 def test_a_bad_side_is_an_invalid_request_on_every_order_call() -> None:
     """amend/cancel once raised KeyError for a side the type hints do not allow."""
     creds = Credentials("k", ed25519.Ed25519PrivateKey.generate())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -465,3 +466,23 @@ async def test_rt_store_reserves_numbers_instead_of_an_fsync_per_message(
         async with fix_for(sim, SessionKind.RT, store=SeqStore(store)) as again:
             cl = again.new_order(MARKETS[0], "bid", 1, price)  # the gap was gap-filled
             await again.expect(er(lambda r: r.cl_ord_id == cl and r.exec_type == "0"))
+
+
+async def test_a_link_that_drops_after_our_logout_is_not_logged_as_a_loss(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A close once we have logged out is the normal end: it logged "FIX connection lost"
+    at WARNING (a drop while the session is active still does)."""
+    async with running_simulator(markets=MARKETS, rate=0, fix=True, fix_tls=False) as sim:
+        assert sim.fix is not None
+        caplog.set_level(logging.DEBUG, logger="kalshi_margin_stream.fix")
+        async with fix_for(sim, reconnect=False) as fix:
+            sim.fix.faults.stall(30)  # the gateway does not answer our Logout...
+            assert fix.session is not None
+            fix.session.logout(utc_ms(), None)
+            fix._flush()
+            sim.fix.disconnect_all()  # ...and resets the link
+            await eventually(lambda: fix._fatal is not None)
+            sim.fix.faults.stall_until = 0.0
+        lost = [r for r in caplog.records if "connection lost" in r.getMessage()]
+        assert lost == [] and any("closed after logout" in r.getMessage()
+                                  for r in caplog.records), caplog.text
