@@ -36,7 +36,9 @@ __all__ = [
     "OrderbookSnapshot",
     "OrderbookSnapshotBody",
     "ServerMessage",
+    "SelfTradePrevention",
     "Side",
+    "TimeInForce",
     "Subscribe",
     "SubscribeParams",
     "Subscribed",
@@ -57,6 +59,10 @@ __all__ = [
 ]
 
 Side = Literal["bid", "ask"]
+TimeInForce = Literal["fill_or_kill", "good_till_canceled", "immediate_or_cancel"]
+SelfTradePrevention = Literal["taker_at_cross", "maker"]
+"""The wire's order vocabulary, one definition for the WS messages, the REST models
+and the simulator's engine."""
 Channel = Literal[
     "orderbook_delta", "ticker", "trade", "fill", "user_orders", "order_group_updates"
 ]

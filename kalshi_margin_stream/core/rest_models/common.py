@@ -7,6 +7,8 @@ from typing import Literal
 
 import msgspec
 
+from ..messages import SelfTradePrevention, Side, TimeInForce
+
 __all__ = [
     "EmptyResponse",
     "ExchangeInstance",
@@ -20,9 +22,6 @@ __all__ = [
 ]
 
 
-Side = Literal["bid", "ask"]
-TimeInForce = Literal["fill_or_kill", "good_till_canceled", "immediate_or_cancel"]
-SelfTradePrevention = Literal["taker_at_cross", "maker"]
 ExchangeInstance = Literal["event_contract", "margined"]
 LastUpdateReason = str
 """``""``, ``Decrease``, ``Amend``, ``MarginCancel``, ... kept a plain string: new values appear."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Generic, Literal, TypeVar
 
+from ...core.messages import SelfTradePrevention, Side, TimeInForce
 from .config import MarketConfig
 
 __all__ = [
@@ -35,10 +36,6 @@ __all__ = [
     "TransferView",
     "ExchangeStatus",
 ]
-
-Side = Literal["bid", "ask"]
-TimeInForce = Literal["good_till_canceled", "immediate_or_cancel", "fill_or_kill"]
-SelfTradePrevention = Literal["taker_at_cross", "maker"]
 
 T = TypeVar("T")
 
