@@ -94,7 +94,6 @@ if TYPE_CHECKING:
         RiskResponse,
     )
     from ..rest_models import Fill as RestFill
-    from ..rest_models import TickerPrice as RestTickerPrice
 
 __all__ = ["AccountView", "GroupView", "MarginSnapshot", "MarginState", "MarketView", "OrderView",
            "PositionView"]
@@ -389,9 +388,9 @@ def _newer(old_ts: int | None, new_ts: int | None) -> bool:
     return old_ts is None or new_ts is None or new_ts >= old_ts
 
 
-def _mark_changes(view: MarketView, settlement: TickerPrice | RestTickerPrice | None,
-                  liquidation: TickerPrice | RestTickerPrice | None,
-                  reference: TickerPrice | RestTickerPrice | None) -> dict[str, Any]:
+def _mark_changes(view: MarketView, settlement: TickerPrice | None,
+                  liquidation: TickerPrice | None,
+                  reference: TickerPrice | None) -> dict[str, Any]:
     """The mark fields a newer price would change (collected, then applied once)."""
     changes: dict[str, Any] = {}
     if settlement is not None and _newer(view.settlement_mark_ts_ms, settlement.ts_ms):
@@ -404,9 +403,9 @@ def _mark_changes(view: MarketView, settlement: TickerPrice | RestTickerPrice | 
     return changes
 
 
-def _merge_marks(view: MarketView, settlement: TickerPrice | RestTickerPrice | None,
-                 liquidation: TickerPrice | RestTickerPrice | None,
-                 reference: TickerPrice | RestTickerPrice | None) -> MarketView:
+def _merge_marks(view: MarketView, settlement: TickerPrice | None,
+                 liquidation: TickerPrice | None,
+                 reference: TickerPrice | None) -> MarketView:
     changes = _mark_changes(view, settlement, liquidation, reference)
     return replace(view, **changes) if changes else view
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ..messages import TickerPrice  # one definition: the WS ticker and the REST market share it
 from .common import (
     RestModel,
     Side,
@@ -77,11 +78,6 @@ class AccountLimits(RestModel, frozen=True):
 
 
 # --- markets (§6.2) --------------------------------------------------------
-
-
-class TickerPrice(RestModel, frozen=True):
-    price: Decimal
-    ts_ms: int | None = None
 
 
 class MarketSchedule(RestModel, frozen=True):
