@@ -14,11 +14,12 @@ fault scenarios play out in milliseconds.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from .config import Limits, Timeouts
+from .core.book import OrderBook
 from .sim.server import Simulator
 from .sim.testing import running_simulator
 from .stream.client import Client
@@ -69,7 +70,14 @@ async def eventually(check: Callable[[], bool | Awaitable[bool]], timeout: float
             await asyncio.sleep(0.005)
 
 
-def books_match(sim: Simulator, client: Client, tickers: list[str]) -> bool:
+class HasBooks(Protocol):
+    """A client, or anything that rebuilds books (``RemoteFeed``)."""
+
+    def book(self, ticker: str) -> OrderBook | None: ...
+
+
+def books_match(sim: Simulator, client: HasBooks, tickers: Sequence[str]) -> bool:
+    """The client's books equal the exchange's, level for level, and are synced."""
     for t in tickers:
         book = client.book(t)
         if book is None or not book.is_synced:

@@ -9,6 +9,7 @@ import pytest
 from kalshi_margin_stream.fanout.feed import RemoteFeed
 from kalshi_margin_stream.fanout.testing import RedisServer
 from kalshi_margin_stream.sim.server import Simulator
+from kalshi_margin_stream.testing import books_match
 
 
 @pytest.fixture
@@ -19,12 +20,5 @@ async def redis_server() -> AsyncIterator[RedisServer]:
 
 def feed_matches(sim: Simulator, feed: RemoteFeed, tickers: Sequence[str]) -> bool:
     """The feed's rebuilt books equal the exchange's, level for level, and are synced."""
-    for t in tickers:
-        book = feed.book(t)
-        if book is None or not book.is_synced:
-            return False
-        view = sim.exchange.orderbook(t)
-        if book.bids() != view.bids or book.asks() != view.asks:
-            return False
-    return True
+    return books_match(sim, feed, tickers)
 
